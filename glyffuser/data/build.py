@@ -1,0 +1,109 @@
+"""Building the glyph dataset from Unihan and Noto Sans CJK SC.
+
+Every code point in the CJK Unified Ideographs block (U+4E00-U+9FFF) that has a
+``kDefinition``, a ``kRSUnicode`` and a real glyph in the font becomes one row.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from glyffuser.data.render import FontFace, GlyphRenderer, find_font
+from glyffuser.data.store import GLYPHS_FILE, save_arrays
+from glyffuser.data.unihan import parse_radical_stroke, read_unihan
+
+BLOCK = (0x4E00, 0x9FFF)
+IMAGE_SIZE = 64
+LICENCES = {
+    "Unihan": "Unicode License v3 (https://www.unicode.org/license.txt), (c) Unicode, Inc.",
+    "Noto Sans CJK": "SIL Open Font License 1.1 (https://openfontlicense.org), (c) Adobe / Google",
+}
+
+
+@dataclass
+class BuildReport:
+    """What a build kept and skipped, and why."""
+
+    kept: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+
+def select_rows(unihan: dict, renderer: GlyphRenderer, codepoints) -> tuple[list, Counter]:
+    """Pick the code points to keep.
+
+    Returns:
+        ([(codepoint, definition, RadicalStroke)], Counter of skip reasons).
+    """
+    rows, skipped = [], Counter()
+    for cp in codepoints:
+        fields = unihan.get(cp, {})
+        if "kDefinition" not in fields:
+            skipped["no kDefinition"] += 1
+            continue
+        if not renderer.has_glyph(chr(cp)):
+            skipped["not in font (tofu)"] += 1
+            continue
+        try:
+            rs = parse_radical_stroke(fields.get("kRSUnicode", ""))
+        except ValueError:
+            skipped["no kRSUnicode"] += 1
+            continue
+        rows.append((cp, fields["kDefinition"], rs))
+    return rows, skipped
+
+
+def build_arrays(unihan: dict, face: FontFace, codepoints=range(BLOCK[0], BLOCK[1] + 1)):
+    """Render and collect the dataset arrays (see :mod:`glyffuser.data.store`).
+
+    Returns:
+        (arrays dict, BuildReport).
+    """
+    start = time.perf_counter()
+    renderer = GlyphRenderer(face, IMAGE_SIZE)
+    rows, skipped = select_rows(unihan, renderer, codepoints)
+    images = np.zeros((len(rows), IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    for i, (cp, _, _) in enumerate(rows):
+        ink = renderer.render(chr(cp))
+        if ink.max() == 0:  # a mapped but empty glyph is tofu too
+            skipped["blank glyph"] += 1
+        images[i] = np.round(ink * 255).astype(np.uint8)
+    keep = images.reshape(len(rows), -1).max(axis=1) > 0
+    rows = [row for row, k in zip(rows, keep) if k]
+    arrays = {
+        "images": images[keep],
+        "codepoints": np.array([cp for cp, _, _ in rows], np.int32),
+        "definitions": np.array([d for _, d, _ in rows], dtype=str),
+        "radicals": np.array([rs.radical for _, _, rs in rows], np.int16),
+        "strokes": np.array([rs.strokes for _, _, rs in rows], np.int16),
+        "simplified": np.array([rs.simplified for _, _, rs in rows], bool),
+    }
+    return arrays, BuildReport(len(rows), skipped, time.perf_counter() - start)
+
+
+def build(unihan_source=None, font_source=None, out: Path = GLYPHS_FILE) -> tuple[dict, BuildReport]:
+    """Build the dataset from its sources and write it with its manifest.
+
+    Returns:
+        (manifest dict, BuildReport).
+    """
+    unihan, version = read_unihan(unihan_source)
+    face = find_font(font_source)
+    arrays, report = build_arrays(unihan, face)
+    manifest = {
+        "description": "CJK Unified Ideographs U+4E00-U+9FFF with an English kDefinition, rendered in Noto Sans CJK SC",
+        "unihan_version": version,
+        "font": face.name,
+        "font_version": face.version,
+        "image_size": IMAGE_SIZE,
+        "count": report.kept,
+        "skipped": dict(report.skipped),
+        "block": [f"U+{BLOCK[0]:04X}", f"U+{BLOCK[1]:04X}"],
+        "licences": LICENCES,
+    }
+    return save_arrays(Path(out), arrays, manifest), report
