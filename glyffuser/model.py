@@ -1,0 +1,127 @@
+"""The conditional U-Net that denoises glyphs, and its checkpoint format.
+
+A diffusers ``UNet2DConditionModel`` (Rombach et al. 2022's U-Net: residual
+blocks, a sinusoidal timestep embedding, cross-attention from image positions
+to the text tokens) wrapped in a 2x2 pixel (un)shuffle: a 32x32 glyph becomes a
+16x16 map of 4 channels, which quarters the cost of every layer on a CPU
+(patching as in Hoogeboom et al. 2023). The pooled text also enters the
+timestep embedding (``addition_embed_type="text"``), so every residual block
+sees the prompt. The network predicts v (Salimans & Ho 2022).
+
+Checkpoints are a JSON :class:`ModelConfig` plus safetensors weights: no pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from glyffuser.text import EMBED_DIM
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild the network and interpret its output."""
+
+    image_size: int = 32
+    patch: int = 2
+    block_out_channels: tuple = (32, 64, 128)
+    down_block_types: tuple = ("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D")
+    up_block_types: tuple = ("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D")
+    layers_per_block: int = 1
+    attention_heads: int = 4
+    norm_num_groups: int = 8
+    text_dim: int = EMBED_DIM
+    text_in_time_embedding: bool = True
+    prediction_type: str = "v_prediction"
+    schedule: str = "cosine"
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "ModelConfig":
+        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+        for key in ("block_out_channels", "down_block_types", "up_block_types"):
+            if key in known:
+                known[key] = tuple(known[key])
+        return cls(**known)
+
+
+class GlyphUNet(nn.Module):
+    """v(x_t, t, text) for (B, 1, S, S) glyphs in [-1, 1]."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        from diffusers import UNet2DConditionModel
+
+        self.config = config
+        channels = config.patch**2
+        self.unshuffle = nn.PixelUnshuffle(config.patch)
+        self.shuffle = nn.PixelShuffle(config.patch)
+        self.unet = UNet2DConditionModel(
+            sample_size=config.image_size // config.patch,
+            in_channels=channels,
+            out_channels=channels,
+            block_out_channels=config.block_out_channels,
+            down_block_types=config.down_block_types,
+            up_block_types=config.up_block_types,
+            mid_block_type="UNetMidBlock2DCrossAttn",
+            layers_per_block=config.layers_per_block,
+            cross_attention_dim=config.text_dim,
+            attention_head_dim=config.attention_heads,
+            norm_num_groups=config.norm_num_groups,
+            addition_embed_type="text" if config.text_in_time_embedding else None,
+            addition_embed_type_num_heads=config.attention_heads,
+        )
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Predict v.
+
+        Args:
+            x: (B, 1, S, S) noisy glyphs x_t.
+            t: (B,) integer timesteps.
+            text: (B, L, 384) token states (zero past the end).
+            mask: (B, L) bool, True on real tokens; None attends to all.
+
+        Returns:
+            (B, 1, S, S) the v prediction.
+        """
+        h = self.unshuffle(x)  # (B, 4, S/2, S/2)
+        bias = None
+        if mask is not None:  # diffusers wants an additive-style keep mask (1 keep, 0 drop)
+            bias = mask.to(h.dtype)
+        out = self.unet(h, t, encoder_hidden_states=text, encoder_attention_mask=bias, return_dict=False)[0]
+        return self.shuffle(out)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def save_model(model: GlyphUNet, folder: str | Path, extra: dict | None = None, dtype=torch.float32) -> None:
+    """Write ``config.json`` and ``model.safetensors`` (weights in ``dtype``) into ``folder``, atomically each."""
+    from safetensors.torch import save_file
+
+    from glyffuser.data.store import atomic_write
+
+    folder = Path(folder)
+    config = asdict(model.config)
+    config["extra"] = dict(config.get("extra") or {}, **(extra or {}))
+    state = {k: v.detach().to(dtype).contiguous().cpu() for k, v in model.state_dict().items()}
+    atomic_write(folder / "model.safetensors", lambda tmp: save_file(state, str(tmp)))
+    atomic_write(folder / "config.json", lambda tmp: tmp.write_text(json.dumps(config, indent=2) + "\n"))
+
+
+def load_model(folder: str | Path, device="cpu") -> GlyphUNet:
+    """Rebuild a :class:`GlyphUNet` from ``config.json`` + ``model.safetensors``."""
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    config = ModelConfig.from_dict(json.loads((folder / "config.json").read_text()))
+    model = GlyphUNet(config)
+    state = {k: v.float() for k, v in load_file(str(folder / "model.safetensors"), device=str(device)).items()}
+    model.load_state_dict(state)
+    return model.to(device).eval()

@@ -1,0 +1,306 @@
+"""Training the glyph denoiser: ``python -m glyffuser.train``.
+
+Objective (Ho et al. 2020, in the v-parameterisation of Salimans & Ho 2022):
+draw a glyph x0 with its definition c, t ~ U{0..T-1}, ε ~ N(0, I), form
+x_t = √ᾱ_t x0 + √(1−ᾱ_t) ε, and regress v = √ᾱ_t ε − √(1−ᾱ_t) x0 with MSE.
+The definition is replaced by the empty prompt for a share of examples, so
+the same network also learns the unconditional model that classifier-free
+guidance needs (Ho & Salimans 2022).
+
+Resumable: the full state (weights, EMA, optimiser, step, data order) is
+written atomically every ``checkpoint_seconds``; rerunning the same command
+continues from it. All randomness comes from explicit ``torch.Generator``s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from glyffuser.data import load_glyphs
+from glyffuser.data.dataset import resize_images
+from glyffuser.data.store import atomic_write
+from glyffuser.model import GlyphUNet, ModelConfig, count_parameters, save_model
+from glyffuser.schedule import NoiseSchedule
+from glyffuser.text import MAX_TOKENS, TextEncoder
+
+SAMPLE_PROMPTS = ("gold", "water", "fire", "tree", "grass", "insect", "sickness", "bird", "fish", "speech")
+
+
+@dataclass
+class TrainConfig:
+    """Training settings; every field is also a ``--flag`` of the command line."""
+
+    out: str = "runs/glyffuser"
+    export: str = ""  # folder to write the EMA model to after training, e.g. assets/model
+    export_dtype: str = "float32"  # or "float16" for a file half the size
+    minutes: float = 60.0  # wall-clock budget of this invocation
+    max_steps: int = 1_000_000
+    batch_size: int = 256
+    lr: float = 1e-3
+    warmup_steps: int = 500
+    weight_decay: float = 0.01
+    ema_decay: float = 0.999
+    text_dropout: float = 0.15
+    seed: int = 0
+    device: str = "auto"
+    log_every: int = 50
+    sample_every: int = 2000
+    checkpoint_seconds: float = 120.0
+    limit: int = 0  # train on the first N glyphs only (0 = all), for quick tests
+    size: str = "base"  # "base" or "tiny" (tests)
+
+
+def model_config_for(size: str) -> ModelConfig:
+    if size == "tiny":
+        return ModelConfig(block_out_channels=(8, 16, 16), attention_heads=2, norm_num_groups=4)
+    return ModelConfig()
+
+
+def encode_definitions(definitions, encoder: TextEncoder, batch: int = 256):
+    """(N, L, D) float16 token states and (N, L) bool masks of all definitions, plus the null prompt's."""
+    states, masks = [], []
+    for start in range(0, len(definitions), batch):
+        enc = encoder.encode(list(definitions[start:start + batch]))
+        states.append(enc.states.half())
+        masks.append(enc.mask)
+    null = encoder.encode([""])
+    return torch.cat(states), torch.cat(masks), null.states.half()[0], null.mask[0]
+
+
+def load_text_cache(out: Path, definitions, device) -> tuple:
+    """Encode all definitions once and cache them in the run folder."""
+    cache = out / "text_states.pt"
+    if cache.exists():
+        saved = torch.load(cache, weights_only=True)
+        if saved["count"] == len(definitions):
+            return saved["states"], saved["masks"], saved["null"], saved["null_mask"]
+    encoder = TextEncoder(device=device)
+    states, masks, null, null_mask = encode_definitions(definitions, encoder)
+    atomic_write(cache, lambda tmp: torch.save(
+        {"count": len(definitions), "states": states.cpu(), "masks": masks.cpu(), "null": null.cpu(), "null_mask": null_mask.cpu()}, tmp))
+    return states.cpu(), masks.cpu(), null.cpu(), null_mask.cpu()
+
+
+class Trainer:
+    """Holds the model, EMA copy, optimiser, data and RNG state of one run."""
+
+    def __init__(self, cfg: TrainConfig):
+        self.cfg = cfg
+        self.out = Path(cfg.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.device = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available() else
+                                   ("cpu" if cfg.device == "auto" else cfg.device))
+        glyphs = load_glyphs()
+        count = cfg.limit or len(glyphs)
+        self.model_config = model_config_for(cfg.size)
+        self.images = (resize_images(glyphs.images[:count], self.model_config.image_size) * 2 - 1).to(self.device)
+        states, masks, null, null_mask = load_text_cache(self.out, glyphs.definitions[:count], self.device)
+        self.states, self.masks = states.to(self.device), masks.to(self.device)
+        self.null, self.null_mask = null.to(self.device), null_mask.to(self.device)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+        self.schedule = NoiseSchedule.create(self.model_config.schedule)
+        torch.manual_seed(cfg.seed)  # only the initial weights
+        self.model = GlyphUNet(self.model_config).to(self.device)
+        self.ema = GlyphUNet(self.model_config).to(self.device).eval().requires_grad_(False)
+        self.ema.load_state_dict(self.model.state_dict())
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.data_gen = torch.Generator().manual_seed(cfg.seed)
+        self.noise_gen = torch.Generator(self.device).manual_seed(cfg.seed + 1)
+        self.step, self.epoch, self.order, self.cursor, self.elapsed = 0, 0, torch.randperm(count, generator=self.data_gen), 0, 0.0
+
+    # --- data -----------------------------------------------------------------
+    def next_indices(self) -> torch.Tensor:
+        """(B,) dataset rows; a fresh permutation per epoch from ``data_gen``."""
+        take = []
+        need = self.cfg.batch_size
+        while need > 0:
+            if self.cursor >= len(self.order):
+                self.order = torch.randperm(len(self.order), generator=self.data_gen)
+                self.cursor, self.epoch = 0, self.epoch + 1
+            chunk = self.order[self.cursor:self.cursor + need]
+            take.append(chunk)
+            self.cursor += len(chunk)
+            need -= len(chunk)
+        return torch.cat(take).to(self.device)
+
+    # --- one step -------------------------------------------------------------
+    def loss_on(self, idx: torch.Tensor) -> torch.Tensor:
+        x0 = self.images[idx]  # (B, 1, S, S)
+        batch = len(idx)
+        t = torch.randint(0, self.schedule.num_steps, (batch,), generator=self.noise_gen, device=self.device)
+        noise = torch.randn(x0.shape, generator=self.noise_gen, device=self.device)
+        drop = torch.rand(batch, generator=self.noise_gen, device=self.device) < self.cfg.text_dropout
+        text = torch.where(drop[:, None, None], self.null[None], self.states[idx]).float()
+        mask = torch.where(drop[:, None], self.null_mask[None], self.masks[idx])
+        x_t = self.schedule.q_sample(x0, t, noise)
+        target = self.schedule.velocity(x0, t, noise)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+            pred = self.model(x_t, t, text, mask)
+        return F.mse_loss(pred.float(), target)
+
+    def train_step(self) -> float:
+        lr = self.cfg.lr * min(1.0, (self.step + 1) / self.cfg.warmup_steps)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        loss = self.loss_on(self.next_indices())
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+        with torch.no_grad():
+            decay = min(self.cfg.ema_decay, (1 + self.step) / (10 + self.step))
+            torch._foreach_lerp_(list(self.ema.parameters()), list(self.model.parameters()), 1 - decay)
+        self.step += 1
+        return loss.item()
+
+    # --- checkpoints ----------------------------------------------------------
+    def state_path(self) -> Path:
+        return self.out / "state.pt"
+
+    def save_state(self) -> None:
+        state = {
+            "model": self.model.state_dict(), "ema": self.ema.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "step": self.step, "epoch": self.epoch, "cursor": self.cursor, "order": self.order,
+            "elapsed": self.elapsed, "data_gen": self.data_gen.get_state(), "noise_gen": self.noise_gen.get_state(),
+            "model_config": json.dumps(asdict(self.model_config)),
+        }
+        atomic_write(self.state_path(), lambda tmp: torch.save(state, tmp))
+
+    def load_state(self) -> bool:
+        if not self.state_path().exists():
+            return False
+        state = torch.load(self.state_path(), map_location=self.device, weights_only=True)
+        self.model.load_state_dict(state["model"])
+        self.ema.load_state_dict(state["ema"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.step, self.epoch, self.cursor, self.elapsed = state["step"], state["epoch"], state["cursor"], state["elapsed"]
+        self.order = state["order"].cpu()
+        self.data_gen.set_state(state["data_gen"].cpu())
+        self.noise_gen.set_state(state["noise_gen"].cpu() if self.device.type == "cpu" else state["noise_gen"])
+        return True
+
+    def export(self, folder: Path, dtype=torch.float32) -> None:
+        info = {"steps": self.step, "epochs": round(self.step * self.cfg.batch_size / len(self.images), 2),
+                "train_seconds": round(self.elapsed), "train_config": asdict(self.cfg), "weights_dtype": str(dtype)}
+        save_model(self.ema, folder, extra=info, dtype=dtype)
+        log = self.out / "loss.csv"
+        if log.exists():
+            atomic_write(folder / "loss.csv", lambda tmp: tmp.write_text(log.read_text()))
+
+    def sample_grid(self, path: Path, steps: int = 50, seeds: int = 4) -> None:
+        from glyffuser.images import grid, to_ink
+        from glyffuser.sampling import iter_denoise
+
+        encoder_states = load_prompt_states(self.out, SAMPLE_PROMPTS, self.device)
+        cond, mask = encoder_states
+        n = len(SAMPLE_PROMPTS) * seeds
+        cond, mask = cond.repeat_interleave(seeds, 0), mask.repeat_interleave(seeds, 0)
+        gen = torch.Generator(self.device).manual_seed(1234)
+        size = self.model_config.image_size
+        x = torch.randn((n, 1, size, size), generator=gen, device=self.device)
+        null = self.null.float()[None].expand(n, -1, -1)
+        null_mask = self.null_mask[None].expand(n, -1)
+        for step in iter_denoise(self.ema, cond, mask, null, null_mask, x, "ddim", steps, 3.0):
+            x = step.x_prev
+        atomic_write(path, lambda tmp: grid(to_ink(x), cols=seeds * 2).save(tmp, format="PNG"))
+
+
+def load_prompt_states(out: Path, prompts, device):
+    cache = out / "prompt_states.pt"
+    if cache.exists():
+        saved = torch.load(cache, weights_only=True)
+        if saved["prompts"] == "\n".join(prompts):
+            return saved["states"].to(device), saved["masks"].to(device)
+    enc = TextEncoder(device=device).encode(list(prompts))
+    atomic_write(cache, lambda tmp: torch.save({"prompts": "\n".join(prompts), "states": enc.states, "masks": enc.mask}, tmp))
+    return enc.states.to(device), enc.mask.to(device)
+
+
+def append_log(path: Path, rows: list[dict], keep_until: int | None = None) -> None:
+    """Append loss rows to the CSV; on resume drop rows past the checkpoint's step."""
+    fields = ["step", "epoch", "loss", "glyphs_per_s", "elapsed_s"]
+    old = []
+    if path.exists():
+        with open(path) as handle:
+            old = [r for r in csv.DictReader(handle) if keep_until is None or int(r["step"]) <= keep_until]
+    def write(tmp):
+        with open(tmp, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(old + rows)
+    atomic_write(path, write)
+
+
+def train(cfg: TrainConfig) -> Trainer:
+    """Train until ``minutes`` or ``max_steps``, checkpointing as it goes."""
+    from tqdm import tqdm
+
+    trainer = Trainer(cfg)
+    resumed = trainer.load_state()
+    log_path = trainer.out / "loss.csv"
+    append_log(log_path, [], keep_until=trainer.step)
+    print(f"{'resumed at step ' + str(trainer.step) if resumed else 'new run'}; {count_parameters(trainer.model) / 1e6:.2f}M parameters; "
+          f"{len(trainer.images)} glyphs on {trainer.device}", flush=True)
+    start = time.perf_counter()
+    last_ckpt = start
+    pending, window_loss, window_start, window_steps = [], 0.0, time.perf_counter(), 0
+    bar = tqdm(total=cfg.max_steps, initial=trainer.step, dynamic_ncols=True, mininterval=2.0)
+    base_elapsed = trainer.elapsed
+    while trainer.step < cfg.max_steps and time.perf_counter() - start < cfg.minutes * 60:
+        window_loss += trainer.train_step()
+        window_steps += 1
+        bar.update(1)
+        trainer.elapsed = base_elapsed + time.perf_counter() - start
+        if trainer.step % cfg.log_every == 0:
+            rate = window_steps * cfg.batch_size / (time.perf_counter() - window_start)
+            row = {"step": trainer.step, "epoch": round(trainer.step * cfg.batch_size / len(trainer.images), 3),
+                   "loss": round(window_loss / window_steps, 5), "glyphs_per_s": round(rate, 1), "elapsed_s": round(trainer.elapsed, 1)}
+            pending.append(row)
+            bar.set_postfix(loss=f"{row['loss']:.4f}", glyphs_s=f"{rate:.0f}", epoch=f"{row['epoch']:.1f}")
+            window_loss, window_steps, window_start = 0.0, 0, time.perf_counter()
+        if cfg.sample_every and trainer.step % cfg.sample_every == 0:
+            trainer.sample_grid(trainer.out / "samples.png")
+        if time.perf_counter() - last_ckpt > cfg.checkpoint_seconds:
+            append_log(log_path, pending)
+            pending = []
+            trainer.save_state()
+            if cfg.export:
+                trainer.export(Path(cfg.export), getattr(torch, cfg.export_dtype))
+            last_ckpt = time.perf_counter()
+    bar.close()
+    if cfg.sample_every:
+        trainer.sample_grid(trainer.out / "samples.png")
+    append_log(log_path, pending)
+    trainer.save_state()
+    if cfg.export:
+        trainer.export(Path(cfg.export), getattr(torch, cfg.export_dtype))
+    print(f"stopped at step {trainer.step} (epoch {trainer.step * cfg.batch_size / len(trainer.images):.2f}) "
+          f"after {trainer.elapsed:.0f} s of training", flush=True)
+    return trainer
+
+
+def parse_config(argv=None) -> TrainConfig:
+    """Build the command line from :class:`TrainConfig`'s fields."""
+    parser = argparse.ArgumentParser(prog="python -m glyffuser.train", description=__doc__.split("\n")[0])
+    for f in dataclasses.fields(TrainConfig):
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
+    return TrainConfig(**vars(parser.parse_args(argv)))
+
+
+def main(argv=None) -> None:
+    train(parse_config(argv))
+
+
+if __name__ == "__main__":
+    main()
