@@ -70,12 +70,12 @@ def guided_velocity(model, x: torch.Tensor, t: int, cond: torch.Tensor, cond_mas
     """
     batch = x.shape[0]
     if guidance == 1.0:
-        return model(x, torch.full((batch,), t, dtype=torch.long), cond, cond_mask)
+        return model(x, torch.full((batch,), t, dtype=torch.long, device=x.device), cond, cond_mask)
     if guidance == 0.0:
-        return model(x, torch.full((batch,), t, dtype=torch.long), null, null_mask)
+        return model(x, torch.full((batch,), t, dtype=torch.long, device=x.device), null, null_mask)
     out = model(
         torch.cat([x, x]),
-        torch.full((2 * batch,), t, dtype=torch.long),
+        torch.full((2 * batch,), t, dtype=torch.long, device=x.device),
         torch.cat([cond, null]),
         torch.cat([cond_mask, null_mask]),
     )

@@ -187,7 +187,7 @@ class Trainer:
         self.step, self.epoch, self.cursor, self.elapsed = state["step"], state["epoch"], state["cursor"], state["elapsed"]
         self.order = state["order"].cpu()
         self.data_gen.set_state(state["data_gen"].cpu())
-        self.noise_gen.set_state(state["noise_gen"].cpu() if self.device.type == "cpu" else state["noise_gen"])
+        self.noise_gen.set_state(state["noise_gen"].cpu())
         return True
 
     def export(self, folder: Path, dtype=torch.float32) -> None:
