@@ -59,6 +59,14 @@ def make_scheduler(sampler: str, schedule_name: str, prediction_type: str, num_t
     raise ValueError(f"unknown sampler {sampler!r}; choose one of {SAMPLERS}")
 
 
+def pad_tokens(states: torch.Tensor, mask: torch.Tensor, length: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zero-pad (B, L, D) states and (B, L) masks to ``length`` tokens."""
+    extra = length - states.shape[1]
+    if extra <= 0:
+        return states, mask
+    return torch.nn.functional.pad(states, (0, 0, 0, extra)), torch.nn.functional.pad(mask, (0, extra), value=False)
+
+
 def guided_velocity(model, x: torch.Tensor, t: int, cond: torch.Tensor, cond_mask, null: torch.Tensor, null_mask, guidance: float) -> torch.Tensor:
     """v̂ = v(x, ∅) + w (v(x, c) − v(x, ∅)), both halves in one batch.
 
@@ -73,6 +81,9 @@ def guided_velocity(model, x: torch.Tensor, t: int, cond: torch.Tensor, cond_mas
         return model(x, torch.full((batch,), t, dtype=torch.long, device=x.device), cond, cond_mask)
     if guidance == 0.0:
         return model(x, torch.full((batch,), t, dtype=torch.long, device=x.device), null, null_mask)
+    length = max(cond.shape[1], null.shape[1])
+    cond, cond_mask = pad_tokens(cond, cond_mask, length)
+    null, null_mask = pad_tokens(null, null_mask, length)
     out = model(
         torch.cat([x, x]),
         torch.full((2 * batch,), t, dtype=torch.long, device=x.device),

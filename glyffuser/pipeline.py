@@ -1,0 +1,194 @@
+"""Text-to-glyph sampling: ``glyffuser.load_pipeline()``.
+
+    pipe = glyffuser.load_pipeline()
+    glyphs = pipe("gold", n=16, steps=120, guidance=3.0, seed=0, sampler="dpm")  # (16, 32, 32), 1 = ink
+    for step in pipe.iter_steps("gold", n=16, steps=120):                         # every step, for animation
+        step.x_t, step.pred_x0                                                    # (16, 32, 32) ink each
+
+Sample i starts from noise drawn with seed ``seed + i``, so a glyph does not
+change when more are asked for. Arguments are checked first: bad values raise
+:class:`PipelineInputError` with a message meant for the user.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from glyffuser.images import to_ink
+from glyffuser.model import load_model
+from glyffuser.sampling import SAMPLERS, iter_denoise
+from glyffuser.text import MAX_TOKENS, load_text_encoder
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "model"
+MAX_GLYPHS = 64
+MAX_STEPS = 1000
+MAX_GUIDANCE = 20.0
+MAX_PROMPT_CHARS = 1000
+
+
+class PipelineInputError(ValueError):
+    """An argument a user gave is out of range; the message says what is allowed."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """Checked sampling arguments, plus notes on how the prompts were read."""
+
+    prompts: tuple
+    n: int
+    steps: int
+    guidance: float
+    seed: int
+    sampler: str
+    notes: tuple = field(default=())
+
+    @property
+    def batch(self) -> int:
+        return len(self.prompts) * self.n
+
+
+@dataclass(frozen=True)
+class PipelineStep:
+    """One step in ink space: arrays (B, S, S) float32 in [0, 1], 1 = ink."""
+
+    index: int
+    steps: int
+    t: int
+    x_t: np.ndarray
+    pred_x0: np.ndarray
+
+
+def _as_int(name: str, value, low: int, high: int) -> int:
+    if isinstance(value, bool) or value is None:
+        raise PipelineInputError(f"{name} must be a whole number from {low} to {high}, not {value!r}.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise PipelineInputError(f"{name} must be a whole number from {low} to {high}, not {value!r}.") from None
+    if not np.isfinite(number) or number != int(number) or not low <= number <= high:
+        raise PipelineInputError(f"{name} must be a whole number from {low} to {high}, not {value!r}.")
+    return int(number)
+
+
+def check_request(prompt, n=16, steps=120, guidance=3.0, seed=0, sampler="dpm") -> Request:
+    """Validate sampling arguments.
+
+    Args:
+        prompt: a string, or a list of strings (n samples each); "" samples unconditionally.
+        n: samples per prompt, 1-64 in all.
+        steps: denoising steps, 1-1000.
+        guidance: classifier-free guidance scale w ≥ 0 (0 = unconditional, 1 = conditional only).
+        seed: 0 to 2**31 - 1.
+        sampler: "ddpm", "ddim" or "dpm".
+
+    Raises:
+        PipelineInputError: naming the bad argument and its allowed values.
+    """
+    prompts = [prompt] if isinstance(prompt, str) or prompt is None else list(prompt)
+    if not prompts or any(p is not None and not isinstance(p, str) for p in prompts):
+        raise PipelineInputError("prompt must be text (or a list of texts).")
+    prompts = [(p or "").strip() for p in prompts]
+    notes = []
+    for p in prompts:
+        if not p:
+            notes.append("An empty prompt samples unconditionally (no text condition).")
+        elif len(p) > MAX_PROMPT_CHARS:
+            raise PipelineInputError(f"A prompt may be at most {MAX_PROMPT_CHARS} characters (got {len(p)}).")
+        if p and not p.isascii():
+            notes.append(f"{p[:20]!r} is not plain English: the text encoder reads English, so expect a weak condition.")
+    n = _as_int("n", n, 1, MAX_GLYPHS)
+    if n * len(prompts) > MAX_GLYPHS:
+        raise PipelineInputError(f"At most {MAX_GLYPHS} glyphs at once (asked {n} x {len(prompts)} prompts).")
+    steps = _as_int("steps", steps, 1, MAX_STEPS)
+    try:
+        guidance = float(guidance)
+    except (TypeError, ValueError):
+        raise PipelineInputError(f"guidance must be a number from 0 to {MAX_GUIDANCE}, not {guidance!r}.") from None
+    if not np.isfinite(guidance) or not 0 <= guidance <= MAX_GUIDANCE:
+        raise PipelineInputError(f"guidance must be a number from 0 to {MAX_GUIDANCE}, not {guidance!r}.")
+    seed = _as_int("seed", seed, 0, 2**31 - 1)
+    if sampler not in SAMPLERS:
+        raise PipelineInputError(f"sampler must be one of {', '.join(SAMPLERS)}, not {sampler!r}.")
+    return Request(tuple(prompts), n, steps, guidance, seed, sampler, tuple(dict.fromkeys(notes)))
+
+
+class GlyphPipeline:
+    """The shipped model plus the text encoder, ready to sample on the CPU."""
+
+    def __init__(self, model, encoder):
+        self.model = model
+        self.encoder = encoder
+        self.size = model.config.image_size
+        self._lock = threading.Lock()
+
+    @lru_cache(maxsize=256)
+    def _encode_one(self, prompt: str):
+        enc = self.encoder.encode([prompt])
+        return enc.states[0], enc.mask[0], enc.truncated[0], tuple(enc.tokens[0])
+
+    def encode(self, prompts) -> tuple[torch.Tensor, torch.Tensor, list[bool]]:
+        """(B, L, 384) states and (B, L) masks, trimmed to the longest prompt, plus truncation flags."""
+        parts = [self._encode_one(p) for p in prompts]
+        length = max(int(m.sum()) for _, m, _, _ in parts)
+        states = torch.stack([s[:length] for s, _, _, _ in parts])
+        masks = torch.stack([m[:length] for _, m, _, _ in parts])
+        return states, masks, [t for _, _, t, _ in parts]
+
+    def tokens(self, prompt: str) -> list[str]:
+        """The word pieces the encoder sees for ``prompt``."""
+        return list(self._encode_one(prompt)[3])
+
+    def initial_noise(self, request: Request) -> torch.Tensor:
+        """(B, 1, S, S) x_T; sample i of each prompt from seed + i."""
+        noise = [torch.randn((1, self.size, self.size), generator=torch.Generator().manual_seed(request.seed + i))
+                 for i in range(request.n)]
+        return torch.stack(noise * len(request.prompts))
+
+    def conditions(self, request: Request):
+        """Prompt and null states for the batch: (B, L, D) each, masks (B, L)."""
+        cond, mask, truncated = self.encode(list(request.prompts) + [""])
+        null, null_mask = cond[-1:], mask[-1:]
+        cond, mask = cond[:-1].repeat_interleave(request.n, 0), mask[:-1].repeat_interleave(request.n, 0)
+        batch = request.batch
+        return cond, mask, null.expand(batch, -1, -1), null_mask.expand(batch, -1), any(truncated[:-1])
+
+    def iter_steps(self, prompt, n=16, steps=120, guidance=3.0, seed=0, sampler="dpm") -> Iterator[PipelineStep]:
+        """Yield every step of sampling (arguments as in :func:`check_request`)."""
+        request = check_request(prompt, n, steps, guidance, seed, sampler)
+        cond, mask, null, null_mask, _ = self.conditions(request)
+        x_T = self.initial_noise(request)
+        generator = torch.Generator().manual_seed(request.seed + 10_007)
+        with torch.inference_mode():
+            for step in iter_denoise(self.model, cond, mask, null, null_mask, x_T, request.sampler,
+                                     request.steps, request.guidance, generator):
+                yield PipelineStep(step.index, request.steps, step.t, to_ink(step.x_t), to_ink(step.pred_x0))
+                last = step
+        yield PipelineStep(request.steps, request.steps, -1, to_ink(last.x_prev), to_ink(last.x_prev))
+
+    def __call__(self, prompt, n=16, steps=120, guidance=3.0, seed=0, sampler="dpm") -> np.ndarray:
+        """Sample glyphs.
+
+        Returns:
+            (B, S, S) float32 in [0, 1], 1 = ink; B = n x number of prompts.
+        """
+        for step in self.iter_steps(prompt, n, steps, guidance, seed, sampler):
+            pass
+        return step.x_t
+
+    def first_step(self, prompt, n=16, guidance=3.0, seed=0, steps=120, sampler="dpm") -> PipelineStep:
+        """The model's first step from pure noise: what the prompt pulls x0 towards."""
+        return next(self.iter_steps(prompt, n, steps, guidance, seed, sampler))
+
+
+@lru_cache(maxsize=2)
+def load_pipeline(model_dir: str | Path = MODEL_DIR) -> GlyphPipeline:
+    """Load the shipped model and text encoder once (cached)."""
+    model = load_model(model_dir)
+    return GlyphPipeline(model, load_text_encoder())

@@ -1,0 +1,120 @@
+"""The glyph dataset: Unihan parsing, rendering, determinism, loader errors, the map."""
+
+import bz2
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from glyffuser.data import DatasetError, load_glyphs, load_map
+from glyffuser.data.build import build_arrays
+from glyffuser.data.render import GlyphRenderer, find_font
+from glyffuser.data.store import GLYPHS_FILE, MAP_FILE, read_arrays
+from glyffuser.data.unihan import SourceMissingError, find_unihan, parse_radical_stroke, parse_unihan_lines, read_unihan
+
+
+def test_radical_stroke_forms():
+    assert parse_radical_stroke("85.5").radical == 85
+    simplified = parse_radical_stroke("167'.3")
+    assert (simplified.radical, simplified.simplified, simplified.strokes) == (167, True, 3)
+    assert parse_radical_stroke("120'.6 120.6").simplified
+    assert parse_radical_stroke("213''.0").radical == 213
+    assert parse_radical_stroke("1.-1").strokes == -1
+    for bad in ("", "abc", "215.1", "0.3", "85"):
+        with pytest.raises(ValueError):
+            parse_radical_stroke(bad)
+
+
+def test_parse_lines_keeps_wanted_fields_only():
+    lines = ["# comment\n", "U+4E00\tkDefinition\tone; a, an; alone\n", "U+4E00\tkMandarin\tyī\n",
+             "U+91D1\tkRSUnicode\t167.0\n", "garbage\n", "U+91D1\tkDefinition\tgold; metals in general\n"]
+    table = parse_unihan_lines(lines)
+    assert table == {0x4E00: {"kDefinition": "one; a, an; alone"},
+                     0x91D1: {"kRSUnicode": "167.0", "kDefinition": "gold; metals in general"}}
+
+
+def test_unihan_folder_and_missing_source(tmp_path):
+    with bz2.open(tmp_path / "Unihan_Readings.txt.bz2", "wt") as handle:
+        handle.write("# Unicode version: 99.0.0\nU+9485\tkDefinition\tpotassium\n")
+    (tmp_path / "Unihan_IRGSources.txt").write_text("U+9485\tkRSUnicode\t167'.5\n")
+    table, version = read_unihan(tmp_path)
+    assert version == "99.0.0" and table[0x9485] == {"kDefinition": "potassium", "kRSUnicode": "167'.5"}
+    with pytest.raises(SourceMissingError, match="apt-get install unicode-data"):
+        find_unihan(tmp_path / "nowhere")
+    with pytest.raises(SourceMissingError, match="fonts-noto-cjk"):
+        find_font(tmp_path / "nofont.ttc")
+
+
+def test_tofu_is_detected_and_counted():
+    face = find_font()
+    renderer = GlyphRenderer(face, 64)
+    assert renderer.has_glyph("金") and not renderer.has_glyph("\U000F0000")  # private use: tofu
+    unihan = {0x91D1: {"kDefinition": "gold", "kRSUnicode": "167.0"}, 0xF0000: {"kDefinition": "x", "kRSUnicode": "1.0"}}
+    arrays, report = build_arrays(unihan, face, [0x91D1, 0xF0000, 0x4E01])
+    assert list(arrays["codepoints"]) == [0x91D1]
+    assert report.skipped == {"not in font (tofu)": 1, "no kDefinition": 1}
+
+
+def test_build_is_deterministic_and_matches_shipped_rows():
+    glyphs = load_glyphs()
+    unihan, _ = read_unihan()
+    picks = [int(c) for c in glyphs.codepoints[[0, 5, 777, 9000, len(glyphs) - 1]]]
+    first, _ = build_arrays(unihan, find_font(), picks)
+    second, _ = build_arrays(unihan, find_font(), picks)
+    for key in first:
+        np.testing.assert_array_equal(first[key], second[key])
+    rows = [glyphs.index_of(chr(c)) for c in picks]
+    shipped, _ = read_arrays(GLYPHS_FILE, "glyph dataset", "build")
+    for key in first:
+        np.testing.assert_array_equal(first[key], shipped[key][rows])
+
+
+def test_loader_fields():
+    glyphs = load_glyphs()
+    assert len(glyphs) > 14000 and glyphs.images.shape == (len(glyphs), 64, 64)
+    assert glyphs.images.dtype == np.float32 and 0 <= glyphs.images.min() and glyphs.images.max() <= 1
+    row = glyphs.index_of("金")
+    assert glyphs.radicals[row] == 167 and "gold" in glyphs.definitions[row]
+    assert glyphs.simplified[glyphs.index_of("钅")] if "钅" in glyphs.chars else True
+    assert glyphs.images[row].mean() > 0.05  # ink, not paper
+    with pytest.raises(KeyError):
+        glyphs.index_of("A")
+
+
+def test_loader_errors(tmp_path):
+    with pytest.raises(DatasetError, match="missing"):
+        load_glyphs(tmp_path / "absent.npz")
+    shutil.copy(GLYPHS_FILE, tmp_path / "glyphs.npz")
+    shutil.copy(GLYPHS_FILE.with_suffix(".json"), tmp_path / "glyphs.json")
+    with open(tmp_path / "glyphs.npz", "r+b") as handle:
+        handle.seek(1000)
+        handle.write(b"\x00corrupt\x00")
+    with pytest.raises(DatasetError, match="sha256"):
+        load_glyphs(tmp_path / "glyphs.npz")
+    (tmp_path / "glyphs.json").write_text("{not json")
+    with pytest.raises(DatasetError, match="unreadable"):
+        load_glyphs(tmp_path / "glyphs.npz")
+
+
+def test_manifest_credits_sources():
+    manifest = json.loads(GLYPHS_FILE.with_suffix(".json").read_text())
+    assert manifest["count"] == len(load_glyphs()) and manifest["font"] == "Noto Sans CJK SC"
+    assert "Unicode" in manifest["licences"]["Unihan"] and "Open Font" in manifest["licences"]["Noto Sans CJK"]
+    assert manifest["bytes"] <= 25e6
+
+
+def test_map_shape_and_coverage():
+    coords = load_map()
+    assert coords.shape == (len(load_glyphs()), 2) and np.isfinite(coords).all()
+    assert coords.std(0).min() > 0.5  # spread out, not collapsed
+    # neighbours on the map share radicals more often than random pairs do
+    glyphs = load_glyphs()
+    from sklearn.neighbors import NearestNeighbors
+
+    _, idx = NearestNeighbors(n_neighbors=2).fit(coords).kneighbors(coords[:2000])
+    same = (glyphs.radicals[idx[:, 0]] == glyphs.radicals[idx[:, 1]]).mean()
+    random = (glyphs.radicals[:2000] == np.random.default_rng(0).permutation(glyphs.radicals)[:2000]).mean()
+    assert same > 3 * random
+    params = json.loads(MAP_FILE.with_suffix(".json").read_text())["params"]
+    assert params["n_neighbors"] > 0
