@@ -14,6 +14,15 @@ from glyffuser.data.store import GLYPHS_FILE, MAP_FILE, read_arrays
 from glyffuser.data.unihan import SourceMissingError, find_unihan, parse_radical_stroke, parse_unihan_lines, read_unihan
 
 
+@pytest.fixture(scope="module")
+def sources():
+    """The Unihan files and the font; tests that rebuild rows skip when they are not installed."""
+    try:
+        return read_unihan()[0], find_font()
+    except SourceMissingError as err:
+        pytest.skip(f"dataset sources not installed: {err}")
+
+
 def test_radical_stroke_forms():
     assert parse_radical_stroke("85.5").radical == 85
     simplified = parse_radical_stroke("167'.3")
@@ -46,8 +55,8 @@ def test_unihan_folder_and_missing_source(tmp_path):
         find_font(tmp_path / "nofont.ttc")
 
 
-def test_tofu_is_detected_and_counted():
-    face = find_font()
+def test_tofu_is_detected_and_counted(sources):
+    face = sources[1]
     renderer = GlyphRenderer(face, 64)
     assert renderer.has_glyph("金") and not renderer.has_glyph("\U000F0000")  # private use: tofu
     unihan = {0x91D1: {"kDefinition": "gold", "kRSUnicode": "167.0"}, 0xF0000: {"kDefinition": "x", "kRSUnicode": "1.0"}}
@@ -56,12 +65,12 @@ def test_tofu_is_detected_and_counted():
     assert report.skipped == {"not in font (tofu)": 1, "no kDefinition": 1}
 
 
-def test_build_is_deterministic_and_matches_shipped_rows():
+def test_build_is_deterministic_and_matches_shipped_rows(sources):
     glyphs = load_glyphs()
-    unihan, _ = read_unihan()
+    unihan, face = sources
     picks = [int(c) for c in glyphs.codepoints[[0, 5, 777, 9000, len(glyphs) - 1]]]
-    first, _ = build_arrays(unihan, find_font(), picks)
-    second, _ = build_arrays(unihan, find_font(), picks)
+    first, _ = build_arrays(unihan, face, picks)
+    second, _ = build_arrays(unihan, face, picks)
     for key in first:
         np.testing.assert_array_equal(first[key], second[key])
     rows = [glyphs.index_of(chr(c)) for c in picks]
