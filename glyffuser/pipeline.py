@@ -24,7 +24,7 @@ import torch
 from glyffuser.images import to_ink
 from glyffuser.model import load_model
 from glyffuser.sampling import SAMPLERS, iter_denoise
-from glyffuser.text import MAX_TOKENS, load_text_encoder
+from glyffuser.text import load_text_encoder
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "model"
 MAX_GLYPHS = 64
@@ -134,11 +134,13 @@ class GlyphPipeline:
         return enc.states[0], enc.mask[0], enc.truncated[0], tuple(enc.tokens[0])
 
     def encode(self, prompts) -> tuple[torch.Tensor, torch.Tensor, list[bool]]:
-        """(B, L, 384) states and (B, L) masks, trimmed to the longest prompt, plus truncation flags."""
+        """(B, 32, 384) states, (B, 32) masks and truncation flags.
+
+        Always the full padded length: the pooled text embedding was trained on it.
+        """
         parts = [self._encode_one(p) for p in prompts]
-        length = max(int(m.sum()) for _, m, _, _ in parts)
-        states = torch.stack([s[:length] for s, _, _, _ in parts])
-        masks = torch.stack([m[:length] for _, m, _, _ in parts])
+        states = torch.stack([s for s, _, _, _ in parts])
+        masks = torch.stack([m for _, m, _, _ in parts])
         return states, masks, [t for _, _, t, _ in parts]
 
     def tokens(self, prompt: str) -> list[str]:

@@ -1,0 +1,113 @@
+"""The shipped pipeline: API, input checks, the CLI's three outputs, evaluation helpers."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import glyffuser
+from glyffuser.pipeline import PipelineInputError, check_request
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    return glyffuser.load_pipeline()
+
+
+def test_call_shape_range_and_determinism(pipe):
+    a = pipe("gold", n=3, steps=6, guidance=3.0, seed=7, sampler="dpm")
+    b = pipe("gold", n=3, steps=6, guidance=3.0, seed=7, sampler="dpm")
+    assert a.shape == (3, 32, 32) and a.dtype == np.float32 and a.min() >= 0 and a.max() <= 1
+    np.testing.assert_array_equal(a, b)
+    # sample i depends on seed + i only, not on how many were asked for
+    np.testing.assert_allclose(pipe("gold", n=1, steps=6, seed=8)[0], a[1], atol=1e-5)
+
+
+def test_iter_steps_matches_call_and_several_prompts(pipe):
+    steps = list(pipe.iter_steps(["water", "fire"], n=2, steps=5, guidance=2.0, seed=0, sampler="ddim"))
+    assert len(steps) == 6 and steps[-1].t == -1
+    assert steps[0].x_t.shape == (4, 32, 32) and steps[0].pred_x0.shape == (4, 32, 32)
+    np.testing.assert_array_equal(steps[-1].x_t, pipe(["water", "fire"], n=2, steps=5, guidance=2.0, seed=0, sampler="ddim"))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(steps=0), "steps"), (dict(steps=1001), "steps"), (dict(steps=2.5), "steps"),
+    (dict(guidance=-1), "guidance"), (dict(guidance=float("nan")), "guidance"), (dict(guidance="x"), "guidance"),
+    (dict(n=0), "n must"), (dict(n=65), "n must"), (dict(n=None), "n must"),
+    (dict(sampler="euler"), "sampler"), (dict(seed=-1), "seed"),
+])
+def test_bad_arguments_raise_clear_errors(kwargs, message):
+    with pytest.raises(PipelineInputError, match=message):
+        check_request("gold", **kwargs)
+
+
+def test_prompt_notes_and_limits():
+    assert "unconditionally" in check_request("").notes[0]
+    assert "English" in check_request("金属").notes[0]
+    with pytest.raises(PipelineInputError, match="at most"):
+        check_request("x" * 5000)
+    with pytest.raises(PipelineInputError, match="At most 64"):
+        check_request(["a", "b", "c"], n=30)
+    with pytest.raises(PipelineInputError, match="text"):
+        check_request(123)
+
+
+def test_long_prompt_is_truncated(pipe):
+    _, mask, truncated = pipe.encode(["gold " * 100, "gold"])
+    assert truncated == [True, False] and mask.shape[1] == 32
+
+
+@pytest.mark.parametrize("suffix", [".png", ".gif", ".npy"])
+def test_cli_outputs(tmp_path, suffix):
+    out = tmp_path / f"gold{suffix}"
+    run = subprocess.run([sys.executable, "-m", "glyffuser.sample", "gold", "--n", "2", "--steps", "3", "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert out.stat().st_size > 0
+    if suffix == ".npy":
+        arr = np.load(out)
+        assert arr.shape == (2, 32, 32) and arr.dtype == np.float32
+    else:
+        from PIL import Image
+
+        with Image.open(out) as image:
+            assert getattr(image, "n_frames", 1) == (4 if suffix == ".gif" else 1)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["gold", "--steps", "0"], "steps"), (["gold", "--out", "x.jpg"], "must end in"),
+    (["gold", "--sampler", "nope"], "sampler"), (["gold", "--out", "/no/such/dir/x.png"], "does not exist"),
+])
+def test_cli_bad_input(args, message):
+    run = subprocess.run([sys.executable, "-m", "glyffuser.sample", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and message in run.stderr and "Traceback" not in run.stderr
+
+
+def test_radical_meter_on_real_glyphs():
+    from glyffuser.data import load_glyphs
+    from glyffuser.evaluate import radical_label, radical_meter
+
+    glyphs = load_glyphs()
+    for radical in (167, 85, 140):
+        rows = np.flatnonzero(glyphs.radicals == radical)[:40]
+        hits, total = radical_meter(glyphs.images[rows], radical)
+        assert hits / total > 0.8
+    assert radical_label(167).startswith("金")
+
+
+def test_nearest_glyph_and_map_projection():
+    from glyffuser.data import load_glyphs, load_map
+    from glyffuser.data.dataset import resize_images
+    from glyffuser.evaluate import frechet_distance, nearest_glyphs, project_to_map
+
+    ink = resize_images(load_glyphs().images[[10, 500]], 32)[:, 0].numpy()
+    idx, dist = nearest_glyphs(ink)
+    assert list(idx) == [10, 500] and dist.max() < 1e-3
+    np.testing.assert_allclose(project_to_map(ink), load_map()[[10, 500]], atol=1e-3)
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(400, 4))
+    assert frechet_distance(a, a) < 1e-6 and frechet_distance(a, a + 1.0) == pytest.approx(4.0, rel=1e-6)
