@@ -91,6 +91,8 @@ def check_request(prompt, n=16, steps=120, guidance=3.0, seed=0, sampler="dpm") 
     Raises:
         PipelineInputError: naming the bad argument and its allowed values.
     """
+    if not (prompt is None or isinstance(prompt, (str, list, tuple))):
+        raise PipelineInputError("prompt must be text (or a list of texts).")
     prompts = [prompt] if isinstance(prompt, str) or prompt is None else list(prompt)
     if not prompts or any(p is not None and not isinstance(p, str) for p in prompts):
         raise PipelineInputError("prompt must be text (or a list of texts).")
