@@ -30,7 +30,7 @@ PROMPT_RADICALS = {
     "gold": 167, "water": 85, "fire": 86, "tree": 75, "grass": 140,
     "insect": 142, "sickness": 104, "bird": 196, "fish": 195, "speech": 149,
 }
-SIMPLIFIED_FORMS = {167: "钅", 85: "氵", 140: "艹", 196: "鸟", 195: "鱼", 149: "讠", 104: "疒"}
+SIMPLIFIED_FORMS = {167: "钅", 85: "氵", 140: "艹", 196: "鸟", 195: "鱼", 149: "讠"}
 
 
 def radical_char(radical: int) -> str:

@@ -1,0 +1,115 @@
+"""Glyffuser Explorer: every figure of the visual guide to diffusion models, made live.
+
+This file only assembles the tabs. Each tab is a module in ``tabs/`` with a
+``build_tab(resources)`` function that opens its own ``gr.Tab``; heavy objects load
+lazily through ``tabs/resources.py``. A tab module that is not there (yet) is skipped.
+
+Run ``python app.py`` (port from ``GRADIO_SERVER_PORT``, default 7860, on 0.0.0.0).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import os
+import threading
+from pathlib import Path
+
+import gradio as gr
+
+from tabs import resources
+
+# In learning order. Model tabs are optional modules.
+TAB_MODULES = (
+    "tabs.distribution",
+    "tabs.glyph_map",
+    "tabs.noising",
+    "tabs.score",
+    "tabs.overview",
+    "tabs.training",
+    "tabs.conditioning",
+    "tabs.sampling",
+)
+
+# Light events (figures from the dataset) run this many at a time each; model events
+# share one slot through concurrency_id="model" (set by the model tabs).
+DEFAULT_CONCURRENCY = 2
+MODEL_CONCURRENCY_ID = "model"
+
+HEADER = """
+# Glyffuser Explorer
+A hands-on companion to a visual guide to diffusion models, built around *the glyffuser*,
+a small model that draws Chinese glyphs from English definitions. Work through the tabs
+from left to right: from fitting a single Gaussian to noising, scoring and, finally,
+generating glyphs.
+"""
+
+CSS = (Path(__file__).parent / "tabs" / "style.css").read_text(encoding="utf-8")
+JS = (Path(__file__).parent / "tabs" / "map_click.js").read_text(encoding="utf-8")
+# System fonts only: the app must work offline (the stock themes fetch Google fonts).
+THEME = gr.themes.Soft(
+    primary_hue="indigo", neutral_hue="slate",
+    font=["Inter", "Noto Sans", "Noto Sans CJK SC", "system-ui", "sans-serif"],
+    font_mono=["DejaVu Sans Mono", "ui-monospace", "monospace"],
+)
+# Run history would keep every figure (megabytes of JSON each) in the visitor's browser.
+LAUNCH_OPTIONS = dict(theme=THEME, css=CSS, js=JS, run_history=False)
+
+
+def available_tabs(names=TAB_MODULES) -> list:
+    """The tab modules that exist, imported, in order (a missing module is skipped)."""
+    modules = []
+    for name in names:
+        if importlib.util.find_spec(name) is None:
+            logging.getLogger(__name__).info("tab %s not present; skipped", name)
+            continue
+        modules.append(importlib.import_module(name))
+    return modules
+
+
+def build_demo() -> gr.Blocks:
+    """The whole app: a header and one tab per available tab module, queue on."""
+    with gr.Blocks(title="Glyffuser Explorer") as demo:
+        gr.Markdown(HEADER, elem_classes=["app-header"])
+        with gr.Tabs():
+            for module in available_tabs():
+                module.build_tab(resources)
+    demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY)
+    return demo
+
+
+def warm_up() -> None:
+    """Import the heavy libraries and load the dataset and map, so first requests are quick.
+
+    Run in the background once the server answers; the loaders are the cached ones of
+    ``tabs.resources``, so a request arriving meanwhile waits for the same load.
+    """
+    log = logging.getLogger(__name__)
+    try:
+        import glyffuser.mapflow  # noqa: F401  (torch, scipy)
+        import viz.noising  # noqa: F401  (plotly, matplotlib)
+
+        resources.standard_map()
+        resources.map_density()
+        resources.map_hover()
+        log.info("dataset, map and libraries loaded")
+    except Exception:  # noqa: BLE001 - the tabs report the same failure to the user
+        log.exception("warm-up failed")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    demo = build_demo()
+    demo.launch(
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
+        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        prevent_thread_lock=True,
+        **LAUNCH_OPTIONS,
+    )
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+    demo.block_thread()
+
+
+if __name__ == "__main__":
+    main()

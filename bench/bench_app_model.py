@@ -1,0 +1,125 @@
+"""Time the model tabs of the explorer, as visitors see them through the server.
+
+Prints:
+
+* first frame: from submitting ``/sample`` (16 glyphs, w = 3) to the first streamed frame
+  (the starting noise), and to the first frame with the model's prediction, over a few
+  runs with the pipeline loaded (as after the page has opened); the runs are 3 steps
+  long, since nothing after the first step changes these two times;
+* one step: ``/one_step`` ("Gold", 16 seeds, one batch of 32 through the U-Net): the tab
+  function alone and the client's round trip;
+* two visitors: while one client samples, a second calls a light data-tab endpoint
+  (``/noising_step``, the t slider of "Forward noising") and a third asks for a one-step
+  picture; their latencies are printed beside the same calls on an idle server.
+
+Run from the repository root: ``python -m bench.bench_app_model``
+"""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_ARGS = ("gold", "dpm", 120, 3.0, 0, 16)
+FIRST_FRAME_ARGS = ("gold", "dpm", 3, 3.0, 0, 16)
+LIGHT_API, LIGHT_ARGS = "/noising_step", ("锂", 300, "cosine", 0)
+RUNS = 5
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def summary(values: list[float]) -> str:
+    return f"median {ms(statistics.median(values))}, max {ms(max(values))} (n = {len(values)})"
+
+
+def round_trip(client, api: str, *args) -> float:
+    start = time.perf_counter()
+    client.submit(*args, api_name=api).result(timeout=300)
+    return time.perf_counter() - start
+
+
+def first_frames(client, args=FIRST_FRAME_ARGS) -> tuple[float, float]:
+    """Seconds from submitting ``/sample`` to its first and second streamed outputs.
+
+    The run is short (the first two frames come before any later step could matter) and
+    is left to finish, so that no earlier run competes with the next measurement.
+    """
+    times: list[float] = []
+    start = time.perf_counter()
+    job = client.submit(*args, api_name="/sample")
+    for _ in job:  # a job iterates over its outputs as they arrive
+        times.append(time.perf_counter() - start)
+    job.result(timeout=300)
+    return times[0], times[1]
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    import app
+    from gradio_client import Client
+
+    from tabs import resources
+    from tabs.conditioning import ConditioningTab
+
+    demo = app.build_demo()
+    port = free_port()
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
+                **app.LAUNCH_OPTIONS)
+    url = f"http://127.0.0.1:{port}/"
+    sampler, light, other = (Client(url, verbose=False) for _ in range(3))
+    try:
+        start = time.perf_counter()
+        sampler.submit("锂", 0, 500, False, api_name="/training_example").result(timeout=300)
+        print(f"pipeline load + first training example (cold): {time.perf_counter() - start:.1f} s")
+
+        frames = [first_frames(sampler) for _ in range(RUNS)]
+        print(f"/sample {FIRST_FRAME_ARGS}: first frame (noise) {summary([f for f, _ in frames])}; "
+              f"first model frame {summary([s for _, s in frames])}")
+
+        tab = ConditioningTab(resources)
+        tab.one_step("Gold", 3.0, 0)
+        function = []
+        for seed in range(RUNS * 2):
+            start = time.perf_counter()
+            tab.one_step("Gold", 3.0, seed)
+            function.append(time.perf_counter() - start)
+        trips = [round_trip(other, "/one_step", "Gold", 3.0, seed) for seed in range(RUNS * 2)]
+        print(f"/one_step (16 seeds, w = 3): function {summary(function)}; round trip {summary(trips)}")
+
+        round_trip(light, LIGHT_API, *LIGHT_ARGS)
+        idle_light = [round_trip(light, LIGHT_API, *LIGHT_ARGS) for _ in range(10)]
+        idle_step = [round_trip(other, "/one_step", "Gold", 3.0, 0) for _ in range(3)]
+
+        start = time.perf_counter()
+        job = sampler.submit(*SAMPLE_ARGS, api_name="/sample")
+        time.sleep(1.0)  # let the sampling run start
+        busy_light, busy_step = [], []
+        while not job.done() and len(busy_light) < 30:
+            busy_light.append(round_trip(light, LIGHT_API, *LIGHT_ARGS))
+            if len(busy_light) % 10 == 0:
+                busy_step.append(round_trip(other, "/one_step", "Gold", 3.0, 0))
+        job.result(timeout=600)
+        total = time.perf_counter() - start
+        print(f"while one client samples 16 glyphs x 120 steps ({total:.1f} s in all):")
+        print(f"  {LIGHT_API} (light, data tab): idle {summary(idle_light)}; during sampling {summary(busy_light)}")
+        print(f"  /one_step (model, second visitor): idle {summary(idle_step)}; during sampling {summary(busy_step)}")
+    finally:
+        for client in (sampler, light, other):
+            client.close()
+        demo.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Widgets and wiring shared by the tabs, so every tab looks and behaves alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import gradio as gr
+
+# $$...$$ for display formulas, $...$ inline.
+LATEX = [
+    {"left": "$$", "right": "$$", "display": True},
+    {"left": "$", "right": "$", "display": False},
+]
+
+SCHEDULES = ("cosine", "linear")
+NUM_STEPS = 1000  # T, the training timesteps of both schedules
+
+
+def explanation(markdown: str) -> gr.Markdown:
+    """The short text (with its key formula) that opens a tab."""
+    return gr.Markdown(markdown, latex_delimiters=LATEX, elem_classes=["tab-intro"])
+
+
+def note(markdown: str = "", **kwargs) -> gr.Markdown:
+    """A small Markdown output for captions and numbers."""
+    return gr.Markdown(markdown, latex_delimiters=LATEX, elem_classes=["tab-note"], **kwargs)
+
+
+def plot(**kwargs) -> gr.Plot:
+    """A figure output; the figure carries its own title."""
+    kwargs.setdefault("show_label", False)
+    kwargs.setdefault("format", "png")
+    return gr.Plot(**kwargs)
+
+
+def picture(label: str, **kwargs) -> gr.Image:
+    """A greyscale picture output, shown pixel-sharp."""
+    return gr.Image(label=label, format="png", image_mode="L", interactive=False,
+                    elem_classes=["glyph-picture"], buttons=["download"], **kwargs)
+
+
+def timestep_slider(value: int = 500, label: str = "timestep t", **kwargs) -> gr.Slider:
+    return gr.Slider(0, NUM_STEPS - 1, value=value, step=1, label=label, **kwargs)
+
+
+def schedule_radio(value: str = "cosine") -> gr.Radio:
+    return gr.Radio(list(SCHEDULES), value=value, label="noise schedule",
+                    info="cosine: Nichol & Dhariwal 2021 (the shipped model's); linear: Ho et al. 2020")
+
+
+def seed_number(value: int = 0, label: str = "seed") -> gr.Number:
+    return gr.Number(value=value, label=label, precision=0, minimum=0, maximum=2**31 - 1)
+
+
+def on_load(fn: Callable, outputs: Sequence[gr.components.Component], api_name: str) -> None:
+    """Fill ``outputs`` when the page opens, by calling ``fn()`` (which uses the defaults).
+
+    The event is kept out of the API page (it only repeats a documented one with the
+    default values) but stays callable by name.
+    """
+    gr.on(triggers=None, fn=fn, inputs=None, outputs=list(outputs), api_name=api_name,
+          api_visibility="undocumented", show_progress="minimal")

@@ -1,0 +1,186 @@
+"""Tab 7, "Conditioning": text as numbers, conditioning as slicing, and one step towards "gold".
+
+API:
+    /embed_prompt(prompt) -> (embedding heat map, token caption)
+    /joint_density(y1, y2) -> (joint density figure, caption)
+    /one_step(prompt, guidance, seed) -> (predicted x0 without the prompt, with it, caption)
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+
+from glyffuser.images import grid
+from glyffuser.mixture import default_mixture
+from tabs import common, model_common, validate
+from viz.conditioning import embedding_figure, joint_density_figure
+
+TITLE = "7 · Conditioning"
+
+INTRO = r"""
+### Conditioning: sampling from $p(\mathbf x \mid y)$ instead of $p(\mathbf x)$
+A text prompt does not change what glyphs exist; it changes which ones are likely. Take a joint
+density $p(x, y)$ of a quantity we sample, $x$, and a condition, $y$. Forgetting $y$ leaves the
+marginal $p(x)$, with both modes equally likely; fixing $y$ slices the joint density and rescales
+the slice into a distribution of its own,
+
+$$p(x \mid y) = \frac{p(x, y)}{p(y)}, \qquad p(y) = \int p(x, y)\,\mathrm dx ,$$
+
+in which one mode can dominate. For the glyffuser, $y$ is a definition. A pretrained text encoder
+(MiniLM) cuts it into tokens and turns them into an $(n, d)$ array, one $d = 384$ vector per token,
+which the U-Net reads through cross-attention at every step. Classifier-free guidance then pushes
+the prediction away from the unconditional one with a scale $w$:
+$\hat{\mathbf v} = \mathbf v(\mathbf x_t, \varnothing) + w\,\big(\mathbf v(\mathbf x_t, c) - \mathbf v(\mathbf x_t, \varnothing)\big)$.
+The last panel runs a single model step from pure noise for 16 seeds: even one step moves
+the guess of $\mathbf x_0$ towards glyphs with the prompt's radical (for *gold*, 金 or 钅).
+"""
+
+X_GRID = np.linspace(-4.5, 4.5, 241)
+Y_GRID = np.linspace(-3.5, 4.5, 201)
+Y_LIMITS = (-3.0, 4.0)
+DENSITY_DEFAULTS = (-1.1, 1.2)
+ONE_STEP_DEFAULTS = ("Gold", 3.0, 0)
+ONE_STEP_COUNT = 16
+GUIDANCE_LIMITS = (0.0, 10.0)
+EXAMPLES = [["Gold", 3.0, 0], ["water", 3.0, 0], ["bird", 5.0, 16], ["a fish in a river", 3.0, 0], ["Gold", 0.0, 0]]
+
+
+class ConditioningTab:
+    """The tab's functions, bound to the shared resources."""
+
+    def __init__(self, resources):
+        self.res = resources
+        self.mixture = default_mixture()
+
+    @validate.guarded("Encoding the prompt")
+    def embed_prompt(self, prompt):
+        """The prompt's tokens and their (n, 384) encoder states.
+
+        Returns:
+            (heat map with tokens on the vertical axis, Markdown caption listing the tokens).
+        """
+        text = model_common.prompt(prompt)
+        pipe = model_common.pipeline(self.res)
+        tokens = pipe.tokens(text)
+        states, masks, truncated = pipe.encode([text])
+        n = int(masks[0].sum())
+        shown = " · ".join(f"**{model_common.quoted(tok)}**" for tok in tokens)
+        caption = (f"{n} tokens: {shown}. \\[CLS\\] and \\[SEP\\] mark the start and end; the empty prompt keeps "
+                   "only those two and is the *null* condition that guidance compares against.")
+        if truncated[0]:
+            caption += f" The prompt was cut to its first {n} tokens."
+        return embedding_figure(tokens, states[0, :n].numpy()), caption
+
+    @validate.guarded("Drawing the joint density")
+    def joint_density(self, y1, y2):
+        """p(x, y) of a three-component Gaussian mixture, its marginals and p(x | y) at ``y1`` and ``y2``.
+
+        Returns:
+            (figure, Markdown caption with each component's probability given y).
+        """
+        y1 = validate.number(y1, "y₁", *Y_LIMITS)
+        y2 = validate.number(y2, "y₂", *Y_LIMITS)
+        m = self.mixture
+        slices = [(y, m.conditional_x(X_GRID, y)) for y in (y1, y2)]
+        figure = joint_density_figure(X_GRID, Y_GRID, m.pdf(X_GRID, Y_GRID), m.marginal_x(X_GRID),
+                                      m.marginal_y(Y_GRID), slices, peaks=m.means[:2])
+        rows = "\n".join(
+            f"| y = {y:.2f} | " + " | ".join(f"{r:.0%}" for r in m.responsibilities(y)) + " |" for y in (y1, y2)
+        )
+        names = " | ".join(f"blob at x = {mu[0]:.1f}" for mu in m.means)
+        caption = (f"Without a condition the blobs have weights {', '.join(f'{w:.0%}' for w in m.weights)}. "
+                   f"Given y, they are reweighted (Bayes' rule):\n\n| | {names} |\n|---|"
+                   + "---|" * len(m.means) + f"\n{rows}")
+        return figure, caption
+
+    @validate.guarded("Denoising in one step")
+    def one_step(self, prompt, guidance, seed):
+        """One model step from pure noise for 16 seeds, without and with the prompt.
+
+        Returns:
+            (grid of predicted x0 for the empty prompt, grid at guidance ``guidance``,
+            Markdown caption with the radical meter of both).
+        """
+        from glyffuser.trajectory import first_step_pair
+
+        text = model_common.prompt(prompt)
+        guidance = validate.number(guidance, "guidance w", 0.0, model_common.MAX_GUIDANCE)
+        seed = validate.integer(seed, "seed", 0, validate.MAX_SEED - ONE_STEP_COUNT)
+        pipe = model_common.pipeline(self.res)
+        with model_common.pipeline_errors():
+            step = first_step_pair(pipe, text, ONE_STEP_COUNT, guidance, seed)
+        meters = model_common.radical_meter_texts([step.unconditional, step.guided], text, self.res.glyphs())
+        caption = (
+            f"One model evaluation at t = {step.t}, starting from the noise of seeds "
+            f"{seed}–{seed + ONE_STEP_COUNT - 1}.\n\n"
+            f"- without the prompt (w = 0): {meters[0]}\n"
+            f"- with “{model_common.quoted(text) or '(empty)'}” at w = {guidance:g}: {meters[1]}"
+        )
+        return grid(step.unconditional, cols=4, scale=4), grid(step.guided, cols=4, scale=4), caption
+
+
+def build_tab(resources) -> None:
+    tab = ConditioningTab(resources)
+    with gr.Tab(TITLE, id="conditioning"):
+        common.explanation(INTRO)
+
+        gr.Markdown("#### A joint density and its slices")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=240):
+                y1 = gr.Slider(*Y_LIMITS, value=DENSITY_DEFAULTS[0], step=0.05, label="y₁ (first slice)",
+                               elem_id="conditioning-y1")
+                y2 = gr.Slider(*Y_LIMITS, value=DENSITY_DEFAULTS[1], step=0.05, label="y₂ (second slice)")
+                density_caption = common.note()
+            with gr.Column(scale=3):
+                density_plot = common.plot()
+        gr.on(triggers=[y1.release, y2.release], fn=tab.joint_density, inputs=[y1, y2],
+              outputs=[density_plot, density_caption], api_name="joint_density", preprocess=False,
+              trigger_mode="always_last", show_progress="hidden")
+
+        gr.Markdown("#### From a prompt to an array, and one step of denoising")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=260):
+                prompt = gr.Textbox(value=ONE_STEP_DEFAULTS[0], label="prompt (English)", max_lines=1,
+                                    elem_id="conditioning-prompt")
+                guidance = gr.Slider(*GUIDANCE_LIMITS, value=ONE_STEP_DEFAULTS[1], step=0.5,
+                                     label="guidance scale w",
+                                     info="0 = ignore the prompt; 1 = the plain conditional model")
+                seed = common.seed_number(ONE_STEP_DEFAULTS[2], label="first seed (16 seeds from here)")
+                run = gr.Button("Encode and denoise once", variant="primary")
+            with gr.Column(scale=3):
+                embedding_plot = common.plot()
+                token_caption = common.note()
+        with gr.Row():
+            without = common.picture("predicted x₀, no prompt (w = 0)", elem_id="conditioning-without")
+            with_prompt = common.picture("predicted x₀, with the prompt (w from the slider)",
+                                         elem_id="conditioning-with")
+        step_caption = common.note()
+
+        embed_outputs = [embedding_plot, token_caption]
+        step_inputs = [prompt, guidance, seed]
+        step_outputs = [without, with_prompt, step_caption]
+        gr.on(triggers=[run.click, prompt.submit], fn=tab.embed_prompt, inputs=prompt, outputs=embed_outputs,
+              api_name="embed_prompt", preprocess=False, trigger_mode="always_last", show_progress="minimal",
+              **model_common.MODEL_EVENTS).success(
+            tab.one_step, inputs=step_inputs, outputs=step_outputs, api_name="one_step_after_embed",
+            api_visibility="undocumented", preprocess=False, show_progress="minimal", **model_common.MODEL_EVENTS)
+        gr.on(triggers=[guidance.release, seed.submit], fn=tab.one_step, inputs=step_inputs, outputs=step_outputs,
+              api_name="one_step", preprocess=False, trigger_mode="always_last", show_progress="minimal",
+              **model_common.MODEL_EVENTS)
+        examples = gr.Examples(EXAMPLES, inputs=step_inputs, api_name="one_step_fill",
+                               label="Try: gold, water, a bird at stronger guidance, a phrase, no guidance")
+        examples.load_input_event.then(
+            tab.embed_prompt, inputs=prompt, outputs=embed_outputs, api_name="embed_prompt_example",
+            api_visibility="undocumented", preprocess=False, **model_common.MODEL_EVENTS).success(
+            tab.one_step, inputs=step_inputs, outputs=step_outputs, api_name="one_step_example",
+            api_visibility="undocumented", preprocess=False, **model_common.MODEL_EVENTS)
+
+        common.on_load(lambda: tab.joint_density(*DENSITY_DEFAULTS), [density_plot, density_caption],
+                       api_name="joint_density_initial")
+        gr.on(triggers=None, fn=lambda: tab.embed_prompt(ONE_STEP_DEFAULTS[0]), inputs=None, outputs=embed_outputs,
+              api_name="embed_prompt_initial", api_visibility="undocumented", show_progress="minimal",
+              **model_common.MODEL_EVENTS).success(
+            lambda: tab.one_step(*ONE_STEP_DEFAULTS), inputs=None, outputs=step_outputs,
+            api_name="one_step_initial", api_visibility="undocumented", show_progress="minimal",
+            **model_common.MODEL_EVENTS)

@@ -1,0 +1,196 @@
+"""Tab 2, "The glyph data": the UMAP map of all glyphs, their density, search and samples.
+
+API:
+    /glyph_map(colour_by, colour_word, query) -> (map figure, summary, matches as HTML cards, picked character)
+    /glyph_details(character) -> (picture, details)
+    /random_glyphs(seed) -> (HTML cards, next seed)
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+
+from glyffuser.lookup import definition_mask, find, radical_name, radical_symbol, random_rows, top_radicals
+from tabs import common, validate
+from viz.pictures import ink_picture
+
+TITLE = "2 · The glyph data"
+
+INTRO = r"""
+### The data: 14,486 glyphs as points
+Each training example is a $64 \times 64$ greyscale image, a point $\mathbf{x}$ in a space of
+4,096 dimensions, and the dataset is a sample from an unknown distribution $q(\mathbf{x})$.
+To look at it, every image is projected to two dimensions with UMAP, which keeps images
+that look alike close together; a kernel density estimate of the projected points,
+
+$$\hat q(\mathbf{y}) = \frac{1}{N}\sum_{i=1}^{N} \mathcal N\!\left(\mathbf{y};\, \mathbf{y}_i,\, H\right),$$
+
+drawn as contours, gives a picture of where $q$ is concentrated. Glyphs sharing a radical
+(the component that often hints at meaning, such as 氵 for water) tend to gather in the same
+regions. Hover a point for its character and definition, click it to see the glyph, search a
+character or an English word, or colour the map by a word of the definitions.
+"""
+
+COLOUR_MODES = ("radical", "definition contains the word")
+NUM_RADICAL_GROUPS = 12
+MAX_GALLERY = 24
+DEFAULTS = ("radical", "water", "锂")
+EXAMPLES = [
+    ["radical", "", "锂"],
+    ["definition contains the word", "water", "明 草"],
+    ["definition contains the word", "metal", "gold"],
+    ["radical", "", "fish"],
+]
+
+
+class GlyphMapTab:
+    """The tab's functions, bound to the shared resources."""
+
+    def __init__(self, resources):
+        self.res = resources
+
+    def _groups(self, colour_by: str, word: str) -> tuple[list, str]:
+        from viz.glyph_map import GROUP_COLORS, OTHER_COLOR, PointGroup
+
+        glyphs = self.res.glyphs()
+        everyone = np.arange(len(glyphs))
+        if colour_by == "radical":
+            top = top_radicals(glyphs.radicals, NUM_RADICAL_GROUPS)
+            in_top = np.isin(glyphs.radicals, [r for r, _ in top])
+            groups = [PointGroup("other radicals", everyone[~in_top], OTHER_COLOR)]
+            for (radical, count), color in zip(top, GROUP_COLORS):
+                label = f"{radical_name(glyphs, radical)} ({count})"
+                groups.append(PointGroup(label, np.flatnonzero(glyphs.radicals == radical), color))
+            return groups, f"Coloured by the {NUM_RADICAL_GROUPS} most common radicals."
+        mask = definition_mask(glyphs, word)
+        groups = [
+            PointGroup("other definitions", everyone[~mask], OTHER_COLOR),
+            PointGroup(f"definition contains “{word}” ({mask.sum():,})", everyone[mask], "#f28e2b"),
+        ]
+        if not word:
+            return groups[:1], "Type a word to colour the glyphs whose definition contains it."
+        return groups, f"{mask.sum():,} definitions contain “{word}”."
+
+    def _cards(self, indices, empty: str = "") -> str:
+        from viz.glyph_map import glyph_cards
+
+        glyphs = self.res.glyphs()
+        return glyph_cards([ink_picture(glyphs.images[i], scale=1) for i in indices],
+                           [str(glyphs.chars[i]) for i in indices], [str(glyphs.definitions[i]) for i in indices],
+                           empty=empty)
+
+    @validate.guarded("Drawing the glyph map")
+    def glyph_map(self, colour_by, colour_word, query):
+        """The map coloured by radical or by a word, with the glyphs matching ``query`` ringed.
+
+        Returns:
+            (map figure, Markdown summary, HTML cards of the matches (at most 24), first
+            matching character or "" for the picked-glyph box).
+        """
+        from viz.glyph_map import map_figure
+
+        colour_by = validate.choice(colour_by, "colour by", COLOUR_MODES)
+        colour_word = validate.text(colour_word, "colour word", max_len=60)
+        query = validate.text(query, "search", max_len=60)
+        glyphs = self.res.glyphs()
+        groups, colour_note = self._groups(colour_by, colour_word)
+
+        lines = [colour_note]
+        matches = np.array([], dtype=np.int64)
+        highlight_name = "matches"
+        if query:
+            found = find(glyphs, query)
+            matches = found.indices
+            if found.kind == "characters":
+                highlight_name = "searched characters"
+                if len(matches):
+                    lines.append("Ringed in red: " + ", ".join(glyphs.chars[matches]) + ".")
+                if found.missing:
+                    lines.append("Not in the dataset: " + ", ".join(found.missing) + ".")
+            else:
+                highlight_name = f"“{query}” in definition"
+                lines.append(f"{len(matches):,} definitions contain “{query}” (ringed in red).")
+        grid_x, grid_y, density = self.res.map_density()
+        fig = map_figure(
+            self.res.glyph_map(), grid_x, grid_y, density, self.res.map_hover(), groups,
+            highlight=matches, highlight_name=highlight_name,
+        )
+        shown = matches[:MAX_GALLERY]
+        if len(matches) > MAX_GALLERY:
+            lines.append(f"The gallery shows the first {MAX_GALLERY}.")
+        first = str(glyphs.chars[matches[0]]) if len(matches) else ""
+        cards = self._cards(shown, empty="No glyph matches the search." if query else "")
+        return fig, "  \n".join(lines), cards, first
+
+    @validate.guarded("Showing the glyph")
+    def glyph_details(self, character):
+        """One glyph, large, with its definition and radical.
+
+        Returns:
+            (64 x 64 picture, Markdown details); an empty input gives (None, "").
+        """
+        if character is None or (isinstance(character, str) and not character.strip()):
+            return None, ""
+        glyphs = self.res.glyphs()
+        i = validate.character(character, glyphs)
+        radical = int(glyphs.radicals[i])
+        form = "simplified form" if glyphs.simplified[i] else "traditional form"
+        details = (
+            f"## {glyphs.chars[i]} &nbsp; <small>U+{int(glyphs.codepoints[i]):04X}</small>\n"
+            f"{glyphs.definitions[i]}\n\n"
+            f"Radical {radical} {radical_symbol(radical)} ({radical_name(glyphs, radical)}, {form}) "
+            f"+ {int(glyphs.strokes[i])} strokes."
+        )
+        return ink_picture(glyphs.images[i], scale=1), details
+
+    @validate.guarded("Sampling glyphs")
+    def random_glyphs(self, seed):
+        """Twelve random rows of the dataset as HTML cards, and the next seed."""
+        seed = validate.seed(seed)
+        rows = random_rows(len(self.res.glyphs()), 12, seed)
+        return self._cards(rows), (seed + 1) % (validate.MAX_SEED + 1)
+
+
+def build_tab(resources) -> None:
+    tab = GlyphMapTab(resources)
+    with gr.Tab(TITLE, id="glyph-map"):
+        common.explanation(INTRO)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=5):
+                map_plot = common.plot(elem_id="glyph-map-plot")
+            with gr.Column(scale=2, min_width=300):
+                query = gr.Textbox(value=DEFAULTS[2], label="search", max_lines=1,
+                                   placeholder="a character (锂) or an English word (metal)")
+                colour_by = gr.Radio(list(COLOUR_MODES), value=DEFAULTS[0], label="colour the points by")
+                colour_word = gr.Textbox(value=DEFAULTS[1], label="word (for “definition contains the word”)",
+                                         max_lines=1)
+                search = gr.Button("Update map", variant="primary")
+                summary = common.note()
+                pick = gr.Textbox(value="", visible="hidden", elem_id="glyph-pick", label="picked glyph")
+                picked = common.picture("clicked or searched glyph", height=280, width=280)
+                details = common.note()
+        gr.Markdown("#### Search matches")
+        matches = gr.HTML()
+        gr.Markdown("#### Random rows of the dataset")
+        with gr.Row(equal_height=False):
+            sample_seed = common.seed_number(0, label="sample seed")
+            sample = gr.Button("Show 12 random glyphs", variant="secondary")
+        sample_cards = gr.HTML()
+
+        map_inputs = [colour_by, colour_word, query]
+        map_outputs = [map_plot, summary, matches, pick]
+        gr.on(
+            triggers=[query.submit, colour_word.submit, colour_by.input, search.click],
+            fn=tab.glyph_map, inputs=map_inputs, outputs=map_outputs, api_name="glyph_map",
+            preprocess=False, trigger_mode="always_last",
+        )
+        pick.change(tab.glyph_details, inputs=pick, outputs=[picked, details], api_name="glyph_details",
+                    preprocess=False, show_progress="minimal")
+        sample.click(tab.random_glyphs, inputs=sample_seed, outputs=[sample_cards, sample_seed],
+                     api_name="random_glyphs", preprocess=False)
+        gr.Examples(EXAMPLES, inputs=map_inputs, outputs=map_outputs, fn=tab.glyph_map, run_on_click=True,
+                    cache_examples=False, api_name="glyph_map_example", preprocess=False,
+                    label="Try: a character, two characters coloured by “water”, a word, a word on radicals")
+        common.on_load(lambda: (*tab.glyph_map(*DEFAULTS), *tab.random_glyphs(0)),
+                       [*map_outputs, sample_cards, sample_seed], api_name="glyph_map_initial")

@@ -1,0 +1,158 @@
+"""Tab 3, "Forward noising": a glyph and the whole map, noised to any step t.
+
+API:
+    /noising_step(character, t, schedule, seed) -> (x_t, ε, schedule figure, dataset figure, caption)
+    /noise_glyph(character, t, schedule, seed) -> the five above + (strip figure, dataset row figure)
+    /random_character() -> a character of the dataset
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+
+from tabs import common, validate
+from viz.pictures import model_picture
+
+TITLE = "3 · Forward noising"
+
+INTRO = r"""
+### Forward diffusion: from data to noise in closed form
+Noising shrinks an image towards zero and adds Gaussian noise. After $t$ small steps the
+result can be drawn directly from the clean image $\mathbf{x}_0$, with no need to run the
+steps one by one:
+
+$$\mathbf{x}_t = \sqrt{\bar\alpha_t}\,\mathbf{x}_0 + \sqrt{1-\bar\alpha_t}\,\boldsymbol\varepsilon,
+\qquad \boldsymbol\varepsilon \sim \mathcal N(\mathbf 0, \mathbf I), \qquad
+\bar\alpha_t = \prod_{s \le t} (1 - \beta_s).$$
+
+The schedule $\beta_t$ sets how fast the signal fades: the linear schedule of Ho et al. (2020)
+wipes the glyph out well before $t = 999$, the cosine schedule of Nichol & Dhariwal (2021)
+spreads the destruction more evenly. Below the glyph, every point of the map is noised the
+same way (the map's coordinates, standardised, play the role of $\mathbf{x}_0$): the cloud
+blurs into a single Gaussian, and the shaded density $q(\mathbf{x}_t)$ under it follows.
+Drag $t$ and release to update.
+"""
+
+STRIP_STEPS = (0, 100, 250, 500, 750, 999)
+STEP_GRID = 150  # density grid of the large panel (>= 3.7 steps per kernel sd: under 1% error)
+ROW_GRID = 120  # density grid of the small panels
+DEFAULTS = ("锂", 250, "cosine", 0)
+EXAMPLES = [["锂", 250, "cosine", 0], ["锂", 250, "linear", 0], ["明", 500, "cosine", 3], ["草", 900, "linear", 1]]
+
+
+class NoisingTab:
+    """The tab's functions, bound to the shared resources."""
+
+    def __init__(self, resources):
+        self.res = resources
+
+    def _inputs(self, character, t, schedule, seed):
+        glyphs = self.res.glyphs()
+        return (validate.character(character, glyphs), validate.timestep(t, common.NUM_STEPS),
+                validate.choice(schedule, "schedule", common.SCHEDULES), validate.seed(seed))
+
+    def _step(self, row: int, t: int, name: str, seed: int):
+        from glyffuser.forward import glyph_x0, noise_chain
+        from glyffuser.mapflow import noise_points, noised_density
+        from viz.noising import dataset_figure, schedule_figure
+
+        sched = self.res.schedule(name)
+        x0 = glyph_x0(self.res.glyphs().images[row])  # (64, 64)
+        chain = noise_chain(x0, sched, [t], seed)
+        abar = float(chain.alphas_cumprod[0])
+
+        points = self.res.standard_map()  # (N, 2)
+        cloud = noise_points(points, sched, t, seed)  # (N, 2)
+        grid_x, grid_y, density = noised_density(points, abar, self.res.map_bandwidth(), max_size=STEP_GRID)
+
+        curves = {n: self.res.schedule(n).alphas_cumprod.numpy() for n in common.SCHEDULES}
+        caption = (
+            f"**t = {t}**, {name} schedule: ᾱₜ = {abar:.4f}, so "
+            f"$\\mathbf{{x}}_t = {np.sqrt(abar):.3f}\\,\\mathbf{{x}}_0 + {np.sqrt(1 - abar):.3f}\\,"
+            f"\\boldsymbol\\varepsilon$; signal-to-noise ratio {abar / (1 - abar):.3g}."
+        )
+        # 64 x 64 pictures, enlarged by the browser (pixelated): cheap to encode on every slider move.
+        return (model_picture(chain.x_t[0], scale=1), model_picture(chain.noise, scale=1),
+                schedule_figure(curves, name, t),
+                dataset_figure(cloud, grid_x, grid_y, density, t, abar), caption)
+
+    @validate.guarded("Noising the glyph")
+    def noising_step(self, character, t, schedule, seed):
+        """The glyph and the map at step ``t``: the fast update behind the slider.
+
+        Returns:
+            (x_t picture, ε picture, ᾱ/SNR figure, noised-map figure, Markdown caption).
+        """
+        return self._step(*self._inputs(character, t, schedule, seed))
+
+    @validate.guarded("Noising the glyph")
+    def noise_glyph(self, character, t, schedule, seed):
+        """Everything in the tab: :meth:`noising_step` plus the strip and the row of panels.
+
+        Returns:
+            The five outputs of :meth:`noising_step`, then (strip figure of the glyph at
+            t = 0, 100, 250, 500, 750, 999; figure of the noised map at those steps).
+        """
+        from glyffuser.forward import glyph_x0, noise_chain
+        from glyffuser.mapflow import noise_points, noised_density
+        from viz.noising import dataset_row_figure, strip_figure
+
+        row, t, name, seed = self._inputs(character, t, schedule, seed)
+        sched = self.res.schedule(name)
+        chain = noise_chain(glyph_x0(self.res.glyphs().images[row]), sched, STRIP_STEPS, seed)
+        strip = strip_figure([model_picture(x, scale=1) for x in chain.x_t], chain.timesteps, chain.alphas_cumprod)
+
+        points = self.res.standard_map()
+        h = self.res.map_bandwidth()
+        panels = [
+            (s, noise_points(points, sched, s, seed), noised_density(points, abar, h, max_size=ROW_GRID))
+            for s, abar in zip(STRIP_STEPS, chain.alphas_cumprod)
+        ]
+        return (*self._step(row, t, name, seed), strip, dataset_row_figure(panels))
+
+    @validate.guarded("Picking a glyph")
+    def random_character(self):
+        """A character drawn at random from the dataset."""
+        glyphs = self.res.glyphs()
+        return str(glyphs.chars[np.random.default_rng().integers(len(glyphs))])
+
+
+def build_tab(resources) -> None:
+    tab = NoisingTab(resources)
+    with gr.Tab(TITLE, id="noising"):
+        common.explanation(INTRO)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=280):
+                with gr.Row():
+                    character = gr.Textbox(value=DEFAULTS[0], label="glyph (one character)", max_lines=1, scale=2)
+                    pick = gr.Button("Random glyph", scale=1)
+                t = common.timestep_slider(DEFAULTS[1], elem_id="noising-t")
+                schedule = common.schedule_radio(DEFAULTS[2])
+                seed = common.seed_number(DEFAULTS[3], label="noise seed")
+                caption = common.note()
+            x_t = common.picture("x_t", elem_id="noising-xt", height=280, width=280)
+            noise = common.picture("ε (the noise added)", height=280, width=280)
+        schedule_plot = common.plot()
+        strip_plot = common.plot()
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2):
+                dataset_plot = common.plot()
+            with gr.Column(scale=3):
+                row_plot = common.plot()
+
+        inputs = [character, t, schedule, seed]
+        step_outputs = [x_t, noise, schedule_plot, dataset_plot, caption]
+        all_outputs = [*step_outputs, strip_plot, row_plot]
+        t.release(tab.noising_step, inputs=inputs, outputs=step_outputs, api_name="noising_step",
+                  preprocess=False, trigger_mode="always_last", show_progress="hidden")
+        gr.on(triggers=[character.submit, schedule.input, seed.submit], fn=tab.noise_glyph, inputs=inputs,
+              outputs=all_outputs, api_name="noise_glyph", preprocess=False, trigger_mode="always_last")
+        pick.click(tab.random_character, inputs=None, outputs=character, api_name="random_character").then(
+            tab.noise_glyph, inputs=inputs, outputs=all_outputs, api_name="noise_glyph_random",
+            api_visibility="undocumented", preprocess=False,
+        )
+        gr.Examples(EXAMPLES, inputs=inputs, outputs=all_outputs, fn=tab.noise_glyph, run_on_click=True,
+                    cache_examples=False, api_name="noise_glyph_example", preprocess=False,
+                    label="Try: 锂 under both schedules, then other glyphs and steps")
+        common.on_load(lambda: tab.noise_glyph(*DEFAULTS), all_outputs, api_name="noise_glyph_initial")

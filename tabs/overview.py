@@ -1,0 +1,129 @@
+"""Tab 5, "Overview": the diffusion chain of Ho et al. (2020) drawn on a real glyph.
+
+API:
+    /overview_chain(character, t, schedule, seed) -> (chain figure, caption)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import gradio as gr
+
+from tabs import common, validate
+from viz.pictures import model_picture
+
+TITLE = "5 · Overview"
+
+INTRO = r"""
+### The whole picture
+A diffusion model is a pair of Markov chains over $T = 1000$ steps. The **forward** chain $q$
+is fixed: each step adds a little Gaussian noise, until the glyph is indistinguishable from
+$\mathbf{x}_T \sim \mathcal N(\mathbf 0, \mathbf I)$. The **reverse** chain $p_\theta$ is learned:
+a network looks at $\mathbf{x}_t$ and proposes a slightly cleaner $\mathbf{x}_{t-1}$,
+
+$$q(\mathbf{x}_t \mid \mathbf{x}_{t-1}) = \mathcal N\!\left(\sqrt{1-\beta_t}\,\mathbf{x}_{t-1},\; \beta_t \mathbf I\right),
+\qquad p_\theta(\mathbf{x}_{t-1} \mid \mathbf{x}_t) = \mathcal N\!\left(\boldsymbol\mu_\theta(\mathbf{x}_t, t),\; \sigma_t^2 \mathbf I\right).$$
+
+Generating a glyph means starting from noise and running the reverse chain to $\mathbf{x}_0$.
+The pictures are the dataset glyph 锂 (*lithium*, or any glyph you type) noised by the forward
+process with one noise draw $\boldsymbol\varepsilon$ shared by every node.
+"""
+
+GUIDE = """
+**Where each piece lives in this explorer**
+- *What the model must learn*, a distribution from samples: **1 · Learning a distribution**; the
+  glyphs themselves and their density: **2 · The glyph data**.
+- The dashed forward arrows $q$, at any step and under either schedule: **3 · Forward noising**.
+- Why the reverse arrows can be learned (each step follows the score $\\nabla \\log q_t$):
+  **4 · Score field**.
+- The solid reverse arrows $p_\\theta$: how the network is trained (**6 · The training objective**),
+  told what to draw (**7 · Conditioning**) and run from noise to a glyph (**8 · Sampling**).
+"""
+
+# (module, button label); a button opens the tab whose label starts with the same number.
+NAVIGATION = (
+    ("tabs.distribution", "1 · Learning a distribution"),
+    ("tabs.glyph_map", "2 · The glyph data"),
+    ("tabs.noising", "3 · Forward noising"),
+    ("tabs.score", "4 · Score field"),
+    ("tabs.training", "6 · The training objective"),
+    ("tabs.conditioning", "7 · Conditioning"),
+    ("tabs.sampling", "8 · Sampling"),
+)
+OPEN_TAB_JS = """() => {{
+  const tab = [...document.querySelectorAll("button[role=tab]")]
+    .find((b) => b.textContent.trim().startsWith("{prefix}"));
+  if (tab) tab.click();
+}}"""
+
+DEFAULTS = ("锂", 500, "cosine", 0)
+EXAMPLES = [["锂", 500, "cosine", 0], ["锂", 100, "cosine", 0], ["锂", 900, "linear", 0], ["金", 300, "cosine", 2]]
+
+
+class OverviewTab:
+    """The tab's functions, bound to the shared resources."""
+
+    def __init__(self, resources):
+        self.res = resources
+
+    @validate.guarded("Drawing the chain")
+    def overview_chain(self, character, t, schedule, seed):
+        """The chain x_T … x_t → x_{t−1} … x_0 with the glyph noised at T − 1, t and t − 1.
+
+        Args (raw values): character (one glyph), t in [1, 998], schedule, seed.
+
+        Returns:
+            (matplotlib figure, Markdown caption).
+        """
+        from glyffuser.forward import glyph_x0, noise_chain
+        from viz.overview import chain_figure
+
+        glyphs = self.res.glyphs()
+        row = validate.character(character, glyphs)
+        t = validate.integer(t, "t", 1, common.NUM_STEPS - 2)
+        name = validate.choice(schedule, "schedule", common.SCHEDULES)
+        seed = validate.seed(seed)
+        x0 = glyph_x0(glyphs.images[row])  # (64, 64)
+        chain = noise_chain(x0, self.res.schedule(name), [common.NUM_STEPS - 1, t, t - 1], seed)
+        pictures = {
+            "x_T": model_picture(chain.x_t[0], scale=1),
+            "x_t": model_picture(chain.x_t[1], scale=1),
+            "x_t-1": model_picture(chain.x_t[2], scale=1),
+            "x_0": model_picture(x0.numpy(), scale=1),
+        }
+        abar_T, abar_t, abar_prev = chain.alphas_cumprod
+        caption = (
+            f"{glyphs.chars[row]} ({glyphs.definitions[row]}), {name} schedule: "
+            f"ᾱ = {abar_prev:.4f} at t − 1 = {t - 1}, {abar_t:.4f} at t = {t}, {abar_T:.2e} at T − 1 = "
+            f"{common.NUM_STEPS - 1}. One step changes little, which is what makes each reverse step learnable."
+        )
+        return chain_figure(pictures, t, common.NUM_STEPS), caption
+
+
+def build_tab(resources) -> None:
+    tab = OverviewTab(resources)
+    with gr.Tab(TITLE, id="overview"):
+        common.explanation(INTRO)
+        chain_plot = common.plot()
+        caption = common.note()
+        with gr.Row():
+            character = gr.Textbox(value=DEFAULTS[0], label="glyph (one character)", max_lines=1)
+            t = gr.Slider(1, common.NUM_STEPS - 2, value=DEFAULTS[1], step=1, label="t (the middle pair)")
+            schedule = common.schedule_radio(DEFAULTS[2])
+            seed = common.seed_number(DEFAULTS[3], label="noise seed")
+        common.explanation(GUIDE)
+        with gr.Row():
+            for module, label in NAVIGATION:
+                if importlib.util.find_spec(module) is not None:
+                    button = gr.Button(label, size="sm", variant="secondary")
+                    # Runs in the browser only: no server call, so no API endpoint.
+                    button.click(None, js=OPEN_TAB_JS.format(prefix=label.split("·")[0] + "·"))
+        inputs = [character, t, schedule, seed]
+        gr.on(triggers=[character.submit, t.release, schedule.input, seed.submit], fn=tab.overview_chain,
+              inputs=inputs, outputs=[chain_plot, caption], api_name="overview_chain", preprocess=False,
+              trigger_mode="always_last")
+        gr.Examples(EXAMPLES, inputs=inputs, outputs=[chain_plot, caption], fn=tab.overview_chain,
+                    run_on_click=True, cache_examples=False, api_name="overview_chain_example",
+                    preprocess=False, label="Try: other steps, the linear schedule, another glyph")
+        common.on_load(lambda: tab.overview_chain(*DEFAULTS), [chain_plot, caption], api_name="overview_chain_initial")

@@ -1,0 +1,343 @@
+"""Tab 8, "Sampling": from noise to glyphs, step by step, and what came out.
+
+API:
+    /sample(prompt, sampler, steps, guidance, seed, count) -> stream of (frame, caption, step slider, GIF file)
+    /sampling_scrub(step) -> (frame, caption)                  frames of this session's last run
+    /sampling_gif() -> GIF file                                 of this session's last run
+    /sampling_analysis() -> (radical meter, nearest training glyphs, map figure)
+    /compare_steps(prompt, sampler, guidance, seed, count) -> stream of (picture, caption)
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from glyffuser.images import save_gif, to_ink
+from tabs import common, model_common, validate
+from tabs.model_common import MAX_GLYPHS, MAX_GUIDANCE, MAX_STEPS, SAMPLERS
+from viz.glyph_map import shorten
+from viz.sampling import labelled_row, map_paths_figure, pair_picture, posterize, step_frame
+
+TITLE = "8 · Sampling"
+
+INTRO = r"""
+### Sampling: undo the noise a little at a time
+Generation starts from pure noise $\mathbf x_T \sim \mathcal N(\mathbf 0, \mathbf I)$. At each step the
+network looks at $\mathbf x_t$, guesses the clean glyph $\hat{\mathbf x}_0$, and the sampler moves a
+short way towards that guess, to the noise level of the next step. The simplest update (DDIM,
+deterministic) re-noises the guess with the noise the network sees in $\mathbf x_t$:
+
+$$\mathbf x_{t'} = \sqrt{\bar\alpha_{t'}}\;\hat{\mathbf x}_0 + \sqrt{1-\bar\alpha_{t'}}\;\hat{\boldsymbol\varepsilon},
+\qquad t' < t .$$
+
+DDPM adds fresh noise at every step instead; DPM-Solver++ uses the last two guesses to take bigger
+steps accurately. Watch both sides of the animation: on the left the sample sheds its noise, on the
+right the guess $\hat{\mathbf x}_0$ settles its layout early and its strokes late. With too few steps each
+jump is too long for the network's local guess, and the glyphs come out blurred or broken; compare
+5, 20 and 120 steps with the button below. When a run finishes, an independent radical classifier
+counts how many samples carry the prompt's radical, each sample is matched with its nearest training
+glyph (is it new, or a copy?), and the path of every guess is traced on the glyph map.
+"""
+
+DEFAULTS = ("gold", "dpm", 120, 3.0, 0, 16)
+COMPARE_STEPS = (5, 20, 120)
+FRAME_INTERVAL_S = 0.25  # stream a frame at most this often (the first and last always)
+MAX_PATH_FRAMES = 24  # steps traced on the map
+MAX_GIF_FRAMES = 60  # with 16 grey levels at scale 2: a 120-step run of 16 glyphs is about 2 MB
+GIF_SCALE = 2
+GIF_LEVELS = 16
+GIF_MAX_AGE_S = 3600
+# Nearest-neighbour RMS distance (ink in [0, 1], 32 x 32) from a training glyph to the
+# closest *other* training glyph: 1% of glyphs lie below 0.13, 5% below 0.17 (300 glyphs
+# drawn at random). A sample nearer than that to a training glyph is a copy or a near copy.
+COPY_BELOW = 0.10
+NEAR_BELOW = 0.17
+GUIDANCE_SLIDER_MAX = 10.0
+# Work of one run, in glyph-steps (glyphs x steps): 1000 steps of 16 glyphs take about five
+# minutes on the two-core CPU; a larger request would hold a model slot for far longer.
+MAX_GLYPH_STEPS = 16_000
+EXAMPLES = [["gold", "dpm", 120, 3.0, 0, 16], ["water", "dpm", 50, 3.0, 0, 16], ["fire", "ddim", 50, 3.0, 1, 16],
+            ["bird", "ddpm", 200, 4.0, 2, 9], ["", "dpm", 50, 0.0, 0, 16]]
+
+_gif_dir: list[Path] = []
+_gif_lock = threading.Lock()
+
+
+def gif_folder() -> Path:
+    """The app's own folder for animations, created once; files older than an hour are removed."""
+    with _gif_lock:
+        if not _gif_dir:
+            _gif_dir.append(Path(tempfile.mkdtemp(prefix="glyffuser-gifs-")))
+        folder = _gif_dir[0]
+        now = time.time()
+        for old in folder.glob("*.gif"):
+            try:
+                if now - old.stat().st_mtime > GIF_MAX_AGE_S:
+                    old.unlink()
+            except OSError:
+                pass
+        return folder
+
+
+def novelty(distance: float) -> str:
+    if distance < COPY_BELOW:
+        return "a copy"
+    if distance < NEAR_BELOW:
+        return "close to a training glyph"
+    return "new"
+
+
+class SamplingTab:
+    """The tab's functions, bound to the shared resources."""
+
+    frame_interval_s = FRAME_INTERVAL_S
+
+    def __init__(self, resources):
+        self.res = resources
+
+    # --- inputs ---------------------------------------------------------------------------
+    def _inputs(self, prompt, sampler, steps, guidance, seed, count):
+        """Checked arguments of the pipeline, as a dict."""
+        from glyffuser.pipeline import check_request
+
+        args = dict(
+            prompt=model_common.prompt(prompt),
+            sampler=validate.choice(sampler, "sampler", SAMPLERS),
+            steps=validate.integer(steps, "steps", 1, MAX_STEPS),
+            guidance=validate.number(guidance, "guidance w", 0.0, MAX_GUIDANCE),
+            seed=validate.integer(seed, "seed", 0, validate.MAX_SEED - MAX_GLYPHS),
+            n=validate.integer(count, "number of glyphs", 1, MAX_GLYPHS),
+        )
+        with model_common.pipeline_errors():
+            check_request(**args)
+        if args["steps"] * args["n"] > MAX_GLYPH_STEPS:
+            raise validate.fail(
+                f"{args['n']} glyphs x {args['steps']} steps is too much work for one run here: steps x glyphs may be "
+                f"at most {MAX_GLYPH_STEPS:,} (e.g. 1000 steps of 16 glyphs, or 250 steps of 64).")
+        return args
+
+    @staticmethod
+    def _trajectory(state):
+        if state is None:
+            raise validate.fail("There is no finished run in this session yet: press “Sample” first.")
+        return state
+
+    # --- the animation ----------------------------------------------------------------------
+    @validate.guarded("Sampling")
+    def sample(self, prompt, sampler, steps, guidance, seed, count, progress=gr.Progress()):
+        """Sample glyphs, streaming x_t beside the predicted x0 as the steps are computed.
+
+        Yields:
+            (frame picture, Markdown caption, trajectory state, step slider update, GIF file).
+            The first frame is the starting noise, before the model runs; the last is the
+            finished sample, with the run kept in the session for scrubbing.
+        """
+        from glyffuser.pipeline import check_request
+        from glyffuser.trajectory import TrajectoryRecorder
+
+        args = self._inputs(prompt, sampler, steps, guidance, seed, count)
+        pipe = model_common.pipeline(self.res)
+        start = time.perf_counter()
+        with model_common.pipeline_errors():
+            request = check_request(**args)
+        x_T = to_ink(pipe.initial_noise(request))  # (B, S, S)
+        n, total = request.batch, request.steps
+        waiting = gr.update(interactive=False)
+        yield (step_frame(x_T, None, 0, total, None), f"Step 0 of {total}: pure noise; the model is running…",
+               gr.skip(), waiting, gr.update(value=None, visible=False))
+
+        recorder = TrajectoryRecorder(total, n, {**args, "notes": request.notes})
+        last_yield = time.perf_counter()
+        with model_common.pipeline_errors():
+            for step in pipe.iter_steps(**args):
+                recorder.add(step)
+                progress((min(step.index + 1, total), total), desc="denoising", unit="steps")
+                now = time.perf_counter()
+                if step.t >= 0 and now - last_yield >= self.frame_interval_s:
+                    last_yield = now
+                    yield (step_frame(step.x_t, step.pred_x0, step.index, total, step.t),
+                           f"Step {step.index} of {total}, t = {step.t}", gr.skip(), waiting, gr.skip())
+        trajectory = recorder.result()
+        seconds = time.perf_counter() - start
+        notes = " ".join(request.notes)
+        caption = (f"Finished: {n} glyph{'s' if n > 1 else ''}, {total} {args['sampler']} steps at "
+                   f"w = {args['guidance']:g} in {seconds:.1f} s. Drag the step slider to replay the run. {notes}").strip()
+        yield (step_frame(step.x_t, step.pred_x0, step.index, total, step.t), caption, trajectory,
+               gr.update(maximum=total, value=total, interactive=True), gr.skip())
+
+    @validate.guarded("Showing the step")
+    def scrub(self, state, step):
+        """The kept frame of this session's last run at step ``step`` (0 = noise, steps = finished).
+
+        Returns:
+            (frame picture, Markdown caption).
+        """
+        trajectory = self._trajectory(state)
+        step = validate.integer(step, "step", 0, trajectory.steps)
+        pos = trajectory.frame_at(step)
+        x_t, pred_x0 = trajectory.frame(pos)
+        index, t = int(trajectory.indices[pos]), int(trajectory.timesteps[pos])
+        caption = (f"Step {index} of {trajectory.steps}" + (f", t = {t}" if t >= 0 else ": finished")
+                   + (f" (every {trajectory.indices[1] - trajectory.indices[0]}th step of this run was kept)"
+                      if len(trajectory) > 1 and trajectory.indices[1] - trajectory.indices[0] > 1 else ""))
+        return step_frame(x_t, pred_x0, index, trajectory.steps, t), caption
+
+    @validate.guarded("Writing the GIF")
+    def make_gif(self, state):
+        """Write this session's last run as a looping GIF in the app's own temporary folder.
+
+        Returns:
+            The file's path (the name is chosen by the app, never by the caller).
+        """
+        trajectory = self._trajectory(state)
+        keep = np.unique(np.linspace(0, len(trajectory) - 1, min(len(trajectory), MAX_GIF_FRAMES)).round().astype(int))
+        frames = []
+        for pos in keep:
+            x_t, pred_x0 = trajectory.frame(pos)
+            frames.append(posterize(step_frame(x_t, pred_x0, int(trajectory.indices[pos]), trajectory.steps,
+                                               int(trajectory.timesteps[pos]), scale=GIF_SCALE), GIF_LEVELS))
+        fd, path = tempfile.mkstemp(prefix="sampling-", suffix=".gif", dir=gif_folder())
+        os.close(fd)
+        save_gif(frames, path, seconds_per_frame=max(0.03, 6.0 / len(frames)))
+        return path
+
+    @validate.guarded("Writing the GIF")
+    def gif_for_page(self, state):
+        """:meth:`make_gif`, shown in the (until then hidden) file box."""
+        return gr.update(value=self.make_gif(state), visible=True)
+
+    # --- after a run --------------------------------------------------------------------------
+    @validate.guarded("Analysing the samples")
+    def analyse(self, state):
+        """Radical meter, nearest training glyphs and the map paths of this session's last run.
+
+        Returns:
+            (Markdown radical meter, gallery of (sample beside its nearest glyph, caption),
+            glyph map with the path of each sample's predicted x0).
+        """
+        from glyffuser.evaluate import nearest_glyphs, project_to_map
+
+        trajectory = self._trajectory(state)
+        glyphs = self.res.glyphs()
+        final = trajectory.final  # (B, S, S)
+        prompt = trajectory.settings.get("prompt", "")
+        meter = model_common.radical_meter_text(final, prompt, glyphs)
+        rows, distances = nearest_glyphs(final)
+        verdicts = [novelty(float(d)) for d in distances]
+        counts = {v: verdicts.count(v) for v in ("new", "close to a training glyph", "a copy")}
+        meter += (f"\n\nNearest training glyph by pixels: {counts['new']} new, "
+                  f"{counts['close to a training glyph']} close to a training glyph, {counts['a copy']} copies "
+                  f"(RMS distance below {COPY_BELOW}; distinct training glyphs are at least ~0.13 apart).")
+        gallery = [
+            (pair_picture(final[b], glyphs.images[row]),
+             f"#{b + 1} → {glyphs.chars[row]} {d:.2f} {verdict} "
+             f"(nearest: “{shorten(str(glyphs.definitions[row]), 40)}”, RMS distance {d:.3f})")
+            for b, (row, d, verdict) in enumerate(zip(rows, distances, verdicts))
+        ]
+        keep = np.unique(np.linspace(0, len(trajectory) - 1, min(len(trajectory), MAX_PATH_FRAMES)).round().astype(int))
+        guesses = np.stack([trajectory.frame(pos)[1] for pos in keep])  # (K, B, S, S)
+        k, b = guesses.shape[:2]
+        paths = project_to_map(guesses.reshape(k * b, *guesses.shape[2:])).reshape(k, b, 2)
+        grid_x, grid_y, density = self.res.map_density()
+        figure = map_paths_figure(
+            self.res.glyph_map(), grid_x, grid_y, density, self.res.map_hover(), paths, trajectory.indices[keep],
+            [f"sample {i + 1}" for i in range(b)],
+            title=("Where each sample's guess x̂₀ travels on the map "
+                   "(○ first guess, ★ finished; double-click: whole map)"),
+        )
+        return meter, gallery, figure
+
+    # --- few steps against many ------------------------------------------------------------------
+    @validate.guarded("Comparing step counts")
+    def compare_steps(self, prompt, sampler, guidance, seed, count, progress=gr.Progress()):
+        """The same noise sampled with 5, 20 and 120 steps, streamed as each finishes.
+
+        Yields:
+            (picture of the three grids side by side, Markdown caption).
+        """
+        args = self._inputs(prompt, sampler, COMPARE_STEPS[-1], guidance, seed, count)
+        pipe = model_common.pipeline(self.res)
+        results: list = [None] * len(COMPARE_STEPS)
+        done = 0
+        for i, steps in enumerate(COMPARE_STEPS):
+            with model_common.pipeline_errors():
+                for step in pipe.iter_steps(**{**args, "steps": steps}):
+                    done += 1
+                    progress((done, sum(s + 1 for s in COMPARE_STEPS)), desc=f"{steps} steps", unit="steps")
+            results[i] = step.x_t
+            yield (labelled_row([(f"{s} steps", r) for s, r in zip(COMPARE_STEPS, results)], n=args["n"]),
+                   f"{', '.join(str(s) for s in COMPARE_STEPS[:i + 1])} steps done"
+                   + ("." if i == len(COMPARE_STEPS) - 1 else "; running the next…"))
+
+
+def build_tab(resources) -> None:
+    tab = SamplingTab(resources)
+    with gr.Tab(TITLE, id="sampling"):
+        common.explanation(INTRO)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=260):
+                prompt = gr.Textbox(value=DEFAULTS[0], label="prompt (English; empty = unconditional)", max_lines=1,
+                                    elem_id="sampling-prompt")
+                sampler = gr.Radio(list(SAMPLERS), value=DEFAULTS[1], label="sampler",
+                                   info="ddpm: Ho et al. 2020 (stochastic); ddim: Song et al. 2021; "
+                                        "dpm: DPM-Solver++ 2M, Lu et al. 2022")
+                steps = gr.Slider(1, MAX_STEPS, value=DEFAULTS[2], step=1, label="steps", elem_id="sampling-steps",
+                                  info=f"steps x glyphs at most {MAX_GLYPH_STEPS:,} per run")
+                guidance = gr.Slider(0.0, GUIDANCE_SLIDER_MAX, value=DEFAULTS[3], step=0.5, label="guidance scale w")
+                seed = common.seed_number(DEFAULTS[4], label="seed (glyph i uses seed + i)")
+                count = gr.Slider(1, MAX_GLYPHS, value=DEFAULTS[5], step=1, label="number of glyphs")
+                run = gr.Button("Sample", variant="primary", elem_id="sampling-run")
+            with gr.Column(scale=3):
+                frame = common.picture("x_t (left) and the predicted x₀ (right)", elem_id="sampling-frame",
+                                       show_label=False)
+                caption = common.note(elem_id="sampling-caption")
+                scrub = gr.Slider(0, DEFAULTS[2], value=0, step=1, label="step (replay the last run)",
+                                  interactive=False, elem_id="sampling-scrub")
+                with gr.Row():
+                    gif_button = gr.Button("Make a GIF of the last run", size="sm")
+                    gif_file = gr.File(label="animation (GIF)", interactive=False, visible=False)
+        trajectory = gr.State(None)
+
+        gr.Markdown("#### What came out")
+        meter = common.note(elem_id="sampling-meter")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1):
+                nearest = gr.Gallery(label="each sample (left) beside its nearest training glyph (right)",
+                                     columns=4, height="auto", object_fit="contain", elem_classes=["glyph-gallery"],
+                                     elem_id="sampling-nearest")
+            with gr.Column(scale=1):
+                map_plot = common.plot()
+
+        gr.Markdown("#### Few steps against many")
+        compare = gr.Button("Compare 5, 20 and 120 steps (same noise)")
+        compare_picture = common.picture("5 vs 20 vs 120 steps", elem_id="sampling-compare", show_label=False)
+        compare_caption = common.note()
+
+        inputs = [prompt, sampler, steps, guidance, seed, count]
+        run_outputs = [frame, caption, trajectory, scrub, gif_file]
+        analysis_outputs = [meter, nearest, map_plot]
+        gr.on(triggers=[run.click, prompt.submit], fn=tab.sample, inputs=inputs, outputs=run_outputs,
+              api_name="sample", preprocess=False, show_progress="minimal", **model_common.MODEL_EVENTS).success(
+            tab.analyse, inputs=trajectory, outputs=analysis_outputs, api_name="sampling_analysis",
+            preprocess=False, show_progress="minimal", **model_common.MODEL_EVENTS)
+        scrub.input(tab.scrub, inputs=[trajectory, scrub], outputs=[frame, caption], api_name="sampling_scrub",
+                    preprocess=False, trigger_mode="always_last", show_progress="hidden", concurrency_limit=None)
+        gif_button.click(tab.gif_for_page, inputs=trajectory, outputs=gif_file, api_name="sampling_gif",
+                         preprocess=False, show_progress="minimal")
+        compare.click(tab.compare_steps, inputs=[prompt, sampler, guidance, seed, count],
+                      outputs=[compare_picture, compare_caption], api_name="compare_steps", preprocess=False,
+                      show_progress="minimal", **model_common.MODEL_EVENTS)
+        examples = gr.Examples(EXAMPLES, inputs=inputs, api_name="sample_fill",
+                               label="Try: gold, water, fire with DDIM, bird with DDPM, and no prompt at all")
+        examples.load_input_event.then(
+            tab.sample, inputs=inputs, outputs=run_outputs, api_name="sample_example", api_visibility="undocumented",
+            preprocess=False, show_progress="minimal", **model_common.MODEL_EVENTS).success(
+            tab.analyse, inputs=trajectory, outputs=analysis_outputs, api_name="sampling_analysis_example",
+            api_visibility="undocumented", preprocess=False, show_progress="minimal", **model_common.MODEL_EVENTS)

@@ -1,0 +1,114 @@
+"""Figures for "The training objective" tab: one training example, and the loss curve.
+
+A training step of a diffusion model (Ho et al. 2020, Algorithm 1) noises a clean glyph
+to a random step t and scores the network's guess with a mean squared error. The example
+figure lays out everything in that step: what is drawn (x0, ε, t), what the network sees
+(x_t), what it is asked for (here v, Salimans & Ho 2022) and what it answers, with the
+same guess re-expressed as a clean glyph x̂0 and as noise ε̂.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+TEMPLATE = "plotly_white"
+LOSS_COLOR = "#4e79a7"
+EXAMPLE_COLOR = "#e4572e"
+SIGNED_RANGE = 3.0  # ε and v are N(0, 1)-like: ±3 covers almost every pixel
+INK_SCALE = [[0.0, "#ffffff"], [1.0, "#000000"]]  # −1 = paper (white), +1 = ink (black)
+HOVER = "row %{y}, column %{x}<br>value %{z:.3f}<extra></extra>"
+
+
+def example_figure(example) -> go.Figure:
+    """Eight panels of one training example.
+
+    Args:
+        example: a :class:`glyffuser.objective.TrainingExample` (images (S, S) in model
+            space; t, alpha_bar, loss, noise_mse, x0_mse).
+
+    Returns:
+        A 2 x 4 grid of heat maps: top, what training draws and asks for (x0, ε, x_t, v);
+        bottom, what the network returns (v̂, the error v̂ − v, x̂0, ε̂). Glyph-like panels
+        use a white-to-black scale on [-1, 1]; signed panels a red-blue scale on ±3.
+    """
+    e = example
+    a, s = np.sqrt(e.alpha_bar), np.sqrt(1.0 - e.alpha_bar)
+    panels = [
+        ("x₀ (clean glyph)", e.x0, "ink"),
+        ("ε (noise drawn)", e.noise, "signed"),
+        (f"xₜ = {a:.2f}·x₀ + {s:.2f}·ε", e.x_t, "ink"),
+        (f"v = {a:.2f}·ε − {s:.2f}·x₀ (target)", e.v, "signed"),
+        ("v̂ (the network's answer)", e.v_pred, "signed"),
+        (f"v̂ − v (loss = mean square = {e.loss:.4f})", e.v_pred - e.v, "signed"),
+        (f"x̂₀ = {a:.2f}·xₜ − {s:.2f}·v̂", e.x0_pred, "ink"),
+        (f"ε̂ = {s:.2f}·xₜ + {a:.2f}·v̂", e.noise_pred, "signed"),
+    ]
+    fig = make_subplots(rows=2, cols=4, subplot_titles=[p[0] for p in panels],
+                        horizontal_spacing=0.03, vertical_spacing=0.1)
+    for i, (_, z, kind) in enumerate(panels):
+        row, col = divmod(i, 4)
+        fig.add_trace(
+            go.Heatmap(z=np.asarray(z, dtype=np.float64), coloraxis="coloraxis" if kind == "ink" else "coloraxis2",
+                       hovertemplate=HOVER),
+            row=row + 1, col=col + 1,
+        )
+    size = np.asarray(e.x0).shape[-1]
+    for i in range(8):
+        axis = "" if i == 0 else str(i + 1)
+        fig.update_layout({
+            f"xaxis{axis}": dict(visible=False, range=[-0.5, size - 0.5], constrain="domain"),
+            f"yaxis{axis}": dict(visible=False, range=[size - 0.5, -0.5], scaleanchor=f"x{axis}", constrain="domain"),
+        })
+    fig.update_layout(
+        template=TEMPLATE, height=560, margin=dict(l=10, r=10, t=70, b=10),
+        title=dict(text=f"One training example at t = {e.t} (ᾱₜ = {e.alpha_bar:.4f}): "
+                        f"loss on v {e.loss:.4f}, as noise {e.noise_mse:.4f}, as x₀ {e.x0_mse:.4f}",
+                   font=dict(size=15)),
+        coloraxis=dict(colorscale=INK_SCALE, cmin=-1, cmax=1,
+                       colorbar=dict(title="glyph", x=1.0, y=0.78, len=0.42, thickness=12)),
+        coloraxis2=dict(colorscale="RdBu_r", cmin=-SIGNED_RANGE, cmax=SIGNED_RANGE,
+                        colorbar=dict(title="signed", x=1.0, y=0.22, len=0.42, thickness=12)),
+    )
+    fig.update_annotations(font_size=12)
+    return fig
+
+
+def loss_curve_figure(step: np.ndarray, loss: np.ndarray, epoch: np.ndarray,
+                      example_loss: float | None = None, example_t: int | None = None,
+                      batch_size: int | None = None) -> go.Figure:
+    """The shipped model's training loss against the optimiser step (log scale).
+
+    Args:
+        step: (K,) optimiser steps.
+        loss: (K,) mean loss over the logging interval.
+        epoch: (K,) epochs reached, shown on hover.
+        example_loss: loss of the example above, drawn as a dotted line for scale.
+        example_t: its timestep, for the line's label.
+        batch_size: glyphs per optimiser step, for the axis title.
+
+    Returns:
+        A Plotly figure.
+    """
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=step, y=loss, mode="lines", name="training loss (batch mean)", line=dict(color=LOSS_COLOR, width=2),
+        customdata=np.asarray(epoch),
+        hovertemplate="step %{x}<br>epoch %{customdata:.1f}<br>loss %{y:.4f}<extra></extra>",
+    ))
+    low, high = float(np.min(loss)), float(np.max(loss))
+    if example_loss is not None and np.isfinite(example_loss) and example_loss > 0:
+        label = "this one example" + (f" (t = {example_t})" if example_t is not None else "")
+        fig.add_hline(y=example_loss, line=dict(color=EXAMPLE_COLOR, dash="dot", width=2))
+        # on a log axis, annotation positions are given as log10 of the value
+        fig.add_annotation(x=1, xref="x domain", xanchor="right", y=np.log10(example_loss), yanchor="bottom",
+                           text=f"{label}: {example_loss:.4f}", showarrow=False, font=dict(color=EXAMPLE_COLOR))
+        low, high = min(low, example_loss), max(high, example_loss)
+    ticks = [m * 10.0**e for e in range(-4, 2) for m in (1, 2, 5)]
+    fig.update_yaxes(range=[np.log10(low) - 0.1, np.log10(high) + 0.1], tickvals=ticks, tickformat="~g")
+    fig.update_xaxes(title_text="optimiser step" + (f" (batches of {batch_size:,} glyphs)" if batch_size else ""))
+    fig.update_yaxes(title_text="mean squared error on v", type="log")
+    fig.update_layout(template=TEMPLATE, height=340, margin=dict(l=60, r=20, t=50, b=50), showlegend=False,
+                      title=dict(text="The shipped model's loss while it trained", font=dict(size=15)))
+    return fig
