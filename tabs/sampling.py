@@ -10,7 +10,9 @@ API:
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -71,10 +73,11 @@ _gif_lock = threading.Lock()
 
 
 def gif_folder() -> Path:
-    """The app's own folder for animations, created once; files older than an hour are removed."""
+    """The app's own folder for animations, created once and removed at exit; files older than an hour go."""
     with _gif_lock:
         if not _gif_dir:
             _gif_dir.append(Path(tempfile.mkdtemp(prefix="glyffuser-gifs-")))
+            atexit.register(shutil.rmtree, _gif_dir[0], ignore_errors=True)
         folder = _gif_dir[0]
         now = time.time()
         for old in folder.glob("*.gif"):
