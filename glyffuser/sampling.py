@@ -36,7 +36,11 @@ class Step:
 
 
 def make_scheduler(sampler: str, schedule_name: str, prediction_type: str, num_train_timesteps: int = 1000):
-    """A fresh diffusers scheduler for ``sampler`` on the named β schedule."""
+    """A fresh diffusers scheduler for ``sampler`` on the named β schedule.
+
+    Timesteps are spaced from the end ("trailing"), so every run, even a one-step run,
+    starts at t = T − 1 where x_T is pure noise (Lin et al. 2024).
+    """
     from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
 
     from glyffuser.schedule import DIFFUSERS_NAMES
@@ -48,13 +52,13 @@ def make_scheduler(sampler: str, schedule_name: str, prediction_type: str, num_t
         clip_sample=False,
     )
     if sampler == "ddpm":
-        return DDPMScheduler(**common, variance_type="fixed_small", timestep_spacing="leading")
+        return DDPMScheduler(**common, variance_type="fixed_small", timestep_spacing="trailing")
     if sampler == "ddim":
-        return DDIMScheduler(**common, set_alpha_to_one=True, timestep_spacing="leading")
+        return DDIMScheduler(**common, set_alpha_to_one=True, timestep_spacing="trailing")
     if sampler == "dpm":
         common.pop("clip_sample")
         return DPMSolverMultistepScheduler(
-            **common, algorithm_type="dpmsolver++", solver_order=2, timestep_spacing="leading", lower_order_final=True
+            **common, algorithm_type="dpmsolver++", solver_order=2, timestep_spacing="trailing", lower_order_final=True
         )
     raise ValueError(f"unknown sampler {sampler!r}; choose one of {SAMPLERS}")
 
