@@ -70,7 +70,8 @@ def available_tabs(names=TAB_MODULES) -> list:
 
 def build_demo() -> gr.Blocks:
     """The whole app: a header and one tab per available tab module, queue on."""
-    with gr.Blocks(title="Glyffuser Explorer") as demo:
+    # streamed frames are cached files: sweep those older than 30 minutes every 10 minutes
+    with gr.Blocks(title="Glyffuser Explorer", delete_cache=(600, 1800)) as demo:
         gr.Markdown(HEADER, elem_classes=["app-header"])
         with gr.Tabs():
             for module in available_tabs():

@@ -79,6 +79,7 @@ def gif_folder() -> Path:
             _gif_dir.append(Path(tempfile.mkdtemp(prefix="glyffuser-gifs-")))
             atexit.register(shutil.rmtree, _gif_dir[0], ignore_errors=True)
         folder = _gif_dir[0]
+        folder.mkdir(parents=True, exist_ok=True)
         now = time.time()
         for old in folder.glob("*.gif"):
             try:
