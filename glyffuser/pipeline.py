@@ -25,6 +25,8 @@ from glyffuser.images import to_ink
 from glyffuser.model import load_model
 from glyffuser.sampling import SAMPLERS, iter_denoise
 from glyffuser.text import load_text_encoder
+from glyffuser.text_cache import install as install_text_cache
+from glyffuser.text_cache import TextFixedModel
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "model"
 MAX_GLYPHS = 64
@@ -126,6 +128,7 @@ class GlyphPipeline:
 
     def __init__(self, model, encoder):
         self.model = model
+        install_text_cache(model.unet)
         self.encoder = encoder
         self.size = model.config.image_size
         self._lock = threading.Lock()
@@ -170,7 +173,7 @@ class GlyphPipeline:
         x_T = self.initial_noise(request)
         generator = torch.Generator().manual_seed(request.seed + 10_007)
         with torch.inference_mode():
-            for step in iter_denoise(self.model, cond, mask, null, null_mask, x_T, request.sampler,
+            for step in iter_denoise(TextFixedModel(self.model), cond, mask, null, null_mask, x_T, request.sampler,
                                      request.steps, request.guidance, generator):
                 yield PipelineStep(step.index, request.steps, step.t, to_ink(step.x_t), to_ink(step.pred_x0))
                 last = step
