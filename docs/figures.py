@@ -33,7 +33,7 @@ def dataset_rows(path: Path = HERE / "dataset_rows.png", count: int = 24, seed: 
 
 def samples(path: Path = HERE / "samples.png") -> None:
     import glyffuser
-    from glyffuser.evaluate import PROMPT_RADICALS, load_classifier, radical_label
+    from glyffuser.evaluate import PROMPT_RADICALS, load_classifier
 
     pipe, classifier = glyffuser.load_pipeline(), load_classifier()
     fig = Figure(figsize=(12, 11), dpi=100)

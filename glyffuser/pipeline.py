@@ -12,7 +12,6 @@ change when more are asked for. Arguments are checked first: bad values raise
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -131,7 +130,6 @@ class GlyphPipeline:
         install_text_cache(model.unet)
         self.encoder = encoder
         self.size = model.config.image_size
-        self._lock = threading.Lock()
 
     @lru_cache(maxsize=256)
     def _encode_one(self, prompt: str):

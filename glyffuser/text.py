@@ -93,5 +93,4 @@ class TextEncoder:
 @lru_cache(maxsize=1)
 def load_text_encoder() -> TextEncoder:
     """The process-wide text encoder, loaded once."""
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     return TextEncoder()

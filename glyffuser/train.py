@@ -30,7 +30,7 @@ from glyffuser.data.dataset import resize_images
 from glyffuser.data.store import atomic_write
 from glyffuser.model import GlyphUNet, ModelConfig, count_parameters, save_model
 from glyffuser.schedule import NoiseSchedule
-from glyffuser.text import MAX_TOKENS, TextEncoder
+from glyffuser.text import TextEncoder
 
 SAMPLE_PROMPTS = ("gold", "water", "fire", "tree", "grass", "insect", "sickness", "bird", "fish", "speech")
 
@@ -202,8 +202,7 @@ class Trainer:
         from glyffuser.images import grid, to_ink
         from glyffuser.sampling import iter_denoise
 
-        encoder_states = load_prompt_states(self.out, SAMPLE_PROMPTS, self.device)
-        cond, mask = encoder_states
+        cond, mask = load_prompt_states(self.out, SAMPLE_PROMPTS, self.device)
         n = len(SAMPLE_PROMPTS) * seeds
         cond, mask = cond.repeat_interleave(seeds, 0), mask.repeat_interleave(seeds, 0)
         gen = torch.Generator(self.device).manual_seed(1234)

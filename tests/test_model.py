@@ -1,14 +1,12 @@
 """The U-Net, its checkpoint format, the sampling loop on a tiny model, and training resume."""
 
 import csv
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
@@ -99,7 +97,7 @@ def test_kill_minus_nine_then_resume(tmp_path):
     state = torch.load(out / "state.pt", weights_only=True)  # intact after the kill
     assert state["step"] > 0
     again = _train(out, "--max-steps", str(state["step"] + 4))
-    assert again.returncode == 0 and f"resumed at step" in again.stdout
+    assert again.returncode == 0 and "resumed at step" in again.stdout
     assert torch.load(out / "state.pt", weights_only=True)["step"] == state["step"] + 4
     leftovers = [p for p in out.iterdir() if p.name.startswith(".")]
     assert len(leftovers) <= 1  # at most the temp file the killed write was making

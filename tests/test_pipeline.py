@@ -24,7 +24,8 @@ def test_call_shape_range_and_determinism(pipe):
     assert a.shape == (3, 32, 32) and a.dtype == np.float32 and a.min() >= 0 and a.max() <= 1
     np.testing.assert_array_equal(a, b)
     # sample i depends on seed + i only, not on how many were asked for
-    np.testing.assert_allclose(pipe("gold", n=1, steps=6, seed=8)[0], a[1], atol=1e-5)
+    # the same glyph up to float rounding, which differs with the batch size
+    np.testing.assert_allclose(pipe("gold", n=1, steps=6, seed=8)[0], a[1], atol=1e-4)
 
 
 def test_iter_steps_matches_call_and_several_prompts(pipe):
