@@ -91,8 +91,7 @@ def training_example(model, schedule: NoiseSchedule, x0, t: int, seed: int,
     with torch.inference_mode():
         v_pred = model(x_t, tt, text, mask).float()
     x0_pred = schedule.predict_x0(x_t, tt, v_pred)
-    abar = schedule.alphas_cumprod[t]
-    noise_pred = (1 - abar).sqrt() * x_t + abar.sqrt() * v_pred  # ε̂ = √(1 − ᾱ) x_t + √ᾱ v̂
+    noise_pred = schedule.predict_noise(x_t, tt, v_pred)
 
     def mse(a, b) -> float:
         return float(torch.mean((a - b) ** 2))
@@ -101,7 +100,7 @@ def training_example(model, schedule: NoiseSchedule, x0, t: int, seed: int,
         return x[0, 0].numpy().astype(np.float32)
 
     return TrainingExample(
-        t=t, alpha_bar=float(abar), x0=image(x0), noise=image(noise), x_t=image(x_t), v=image(v),
+        t=t, alpha_bar=float(schedule.alphas_cumprod[t]), x0=image(x0), noise=image(noise), x_t=image(x_t), v=image(v),
         v_pred=image(v_pred), x0_pred=image(x0_pred), noise_pred=image(noise_pred),
         loss=mse(v_pred, v), noise_mse=mse(noise_pred, noise), x0_mse=mse(x0_pred, x0),
     )

@@ -13,6 +13,8 @@ from typing import Iterator
 
 import torch
 
+from glyffuser.schedule import DIFFUSERS_NAMES, get_schedule
+
 SAMPLERS = ("ddpm", "ddim", "dpm")
 
 
@@ -43,8 +45,6 @@ def make_scheduler(sampler: str, schedule_name: str, prediction_type: str, num_t
     """
     from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
 
-    from glyffuser.schedule import DIFFUSERS_NAMES
-
     common = dict(
         num_train_timesteps=num_train_timesteps,
         beta_schedule=DIFFUSERS_NAMES[schedule_name],
@@ -71,6 +71,26 @@ def pad_tokens(states: torch.Tensor, mask: torch.Tensor, length: int) -> tuple[t
     return torch.nn.functional.pad(states, (0, 0, 0, extra)), torch.nn.functional.pad(mask, (0, extra), value=False)
 
 
+def velocity_pair(model, x: torch.Tensor, t: int, cond: torch.Tensor, cond_mask, null: torch.Tensor, null_mask) -> tuple[torch.Tensor, torch.Tensor]:
+    """(v(x, c), v(x, ∅)), each (B, 1, S, S), from one batch of 2B.
+
+    Args:
+        x: (B, 1, S, S); cond, null: (B, L, D) (lengths may differ); masks (B, L) bool.
+    """
+    batch = x.shape[0]
+    length = max(cond.shape[1], null.shape[1])
+    cond, cond_mask = pad_tokens(cond, cond_mask, length)
+    null, null_mask = pad_tokens(null, null_mask, length)
+    out = model(
+        torch.cat([x, x]),
+        torch.full((2 * batch,), t, dtype=torch.long, device=x.device),
+        torch.cat([cond, null]),
+        torch.cat([cond_mask, null_mask]),
+    )
+    v_cond, v_null = out.chunk(2)
+    return v_cond, v_null
+
+
 def guided_velocity(model, x: torch.Tensor, t: int, cond: torch.Tensor, cond_mask, null: torch.Tensor, null_mask, guidance: float) -> torch.Tensor:
     """v̂ = v(x, ∅) + w (v(x, c) − v(x, ∅)), both halves in one batch.
 
@@ -85,16 +105,7 @@ def guided_velocity(model, x: torch.Tensor, t: int, cond: torch.Tensor, cond_mas
         return model(x, torch.full((batch,), t, dtype=torch.long, device=x.device), cond, cond_mask)
     if guidance == 0.0:
         return model(x, torch.full((batch,), t, dtype=torch.long, device=x.device), null, null_mask)
-    length = max(cond.shape[1], null.shape[1])
-    cond, cond_mask = pad_tokens(cond, cond_mask, length)
-    null, null_mask = pad_tokens(null, null_mask, length)
-    out = model(
-        torch.cat([x, x]),
-        torch.full((2 * batch,), t, dtype=torch.long, device=x.device),
-        torch.cat([cond, null]),
-        torch.cat([cond_mask, null_mask]),
-    )
-    v_cond, v_null = out.chunk(2)
+    v_cond, v_null = velocity_pair(model, x, t, cond, cond_mask, null, null_mask)
     return v_null + guidance * (v_cond - v_null)
 
 
@@ -111,6 +122,7 @@ def iter_denoise(model, cond, cond_mask, null, null_mask, x_T: torch.Tensor, sam
     """
     scheduler = make_scheduler(sampler, model.config.schedule, model.config.prediction_type)
     scheduler.set_timesteps(steps)
+    schedule = get_schedule(model.config.schedule)
     x = x_T
     for index, t in enumerate(scheduler.timesteps):
         t = int(t)
@@ -119,7 +131,6 @@ def iter_denoise(model, cond, cond_mask, null, null_mask, x_T: torch.Tensor, sam
         out = scheduler.step(v, t, x, return_dict=True, **kwargs)
         pred_x0 = getattr(out, "pred_original_sample", None)
         if pred_x0 is None:  # DPM-Solver does not report it: compute from v
-            abar = scheduler.alphas_cumprod[t]
-            pred_x0 = abar.sqrt() * x - (1 - abar).sqrt() * v
+            pred_x0 = schedule.predict_x0(x, torch.full((x.shape[0],), t, device=x.device), v)
         yield Step(index, t, x, pred_x0, out.prev_sample)
         x = out.prev_sample

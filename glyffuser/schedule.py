@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -94,3 +95,14 @@ class NoiseSchedule:
         """(B, ...) x0 from x_t and a v prediction: √ᾱ_t x_t − √(1 − ᾱ_t) v."""
         a, s = self._coefs(t, x_t.ndim)
         return a.to(x_t.dtype) * x_t - s.to(x_t.dtype) * v
+
+    def predict_noise(self, x_t: torch.Tensor, t: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """(B, ...) ε from x_t and a v prediction: √(1 − ᾱ_t) x_t + √ᾱ_t v."""
+        a, s = self._coefs(t, x_t.ndim)
+        return s.to(x_t.dtype) * x_t + a.to(x_t.dtype) * v
+
+
+@lru_cache(maxsize=len(SCHEDULES))
+def get_schedule(name: str = "cosine") -> NoiseSchedule:
+    """The shared, immutable schedule of that name (built once)."""
+    return NoiseSchedule.create(name)

@@ -24,7 +24,8 @@ import torch
 
 from glyffuser.images import to_ink
 from glyffuser.pipeline import GlyphPipeline, PipelineStep, check_request
-from glyffuser.sampling import make_scheduler, pad_tokens
+from glyffuser.sampling import make_scheduler, velocity_pair
+from glyffuser.schedule import get_schedule
 
 # Keep at most this many glyph pictures per array of a trajectory (x_t and predicted x0
 # each): 16 glyphs x 121 steps fit whole; 1000 steps of 64 glyphs keep every 16th step.
@@ -145,22 +146,17 @@ def first_step_pair(pipe: GlyphPipeline, prompt: str, n: int = 16, guidance: flo
     """
     request = check_request(prompt, n, steps, guidance, seed, sampler)
     cond, mask, null, null_mask, _ = pipe.conditions(request)  # (B, L, D) x 2, masks (B, L)
-    length = max(cond.shape[1], null.shape[1])
-    cond, mask = pad_tokens(cond, mask, length)
-    null, null_mask = pad_tokens(null, null_mask, length)
     x = pipe.initial_noise(request)  # (B, 1, S, S)
     scheduler = make_scheduler(request.sampler, pipe.model.config.schedule, pipe.model.config.prediction_type)
     scheduler.set_timesteps(request.steps)
     t = int(scheduler.timesteps[0])
-    batch = len(x)
     with torch.inference_mode():
-        out = pipe.model(torch.cat([x, x]), torch.full((2 * batch,), t, dtype=torch.long),
-                         torch.cat([cond, null]), torch.cat([mask, null_mask]))
-    v_cond, v_null = out.chunk(2)  # (B, 1, S, S) each
+        v_cond, v_null = velocity_pair(pipe.model, x, t, cond, mask, null, null_mask)  # (B, 1, S, S) each
     v_guided = v_null + request.guidance * (v_cond - v_null)
-    abar = scheduler.alphas_cumprod[t]
+    schedule = get_schedule(pipe.model.config.schedule)
+    steps_t = torch.full((len(x),), t)
 
     def predict_x0(v):
-        return abar.sqrt() * x - (1 - abar).sqrt() * v
+        return schedule.predict_x0(x, steps_t, v)
 
     return FirstStep(t, to_ink(x), to_ink(predict_x0(v_null)), to_ink(predict_x0(v_guided)), request.guidance)

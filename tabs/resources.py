@@ -101,9 +101,9 @@ def map_hover() -> np.ndarray:
 @functools.lru_cache(maxsize=None)
 def schedule(name: str):
     """The named :class:`glyffuser.schedule.NoiseSchedule` (immutable, shared)."""
-    from glyffuser.schedule import NoiseSchedule
+    from glyffuser.schedule import get_schedule
 
-    return NoiseSchedule.create(name)
+    return get_schedule(name)
 
 
 @load_once

@@ -38,20 +38,6 @@ TABS = {  # screenshot name -> tab label
 }
 
 
-@pytest.fixture(scope="module")
-def page(app_server):
-    expect.set_options(timeout=WAIT_MS)  # the first figures wait for torch, scipy and the data to load
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": 1600, "height": 1000}, device_scale_factor=1)
-        page = context.new_page()
-        page.set_default_timeout(WAIT_MS)
-        page.goto(app_server.url)
-        yield page
-        context.close()
-        browser.close()
-
-
 def open_tab(page, label: str):
     page.get_by_role("tab", name=label).click()
     panel = page.locator("[role=tabpanel]:visible").first

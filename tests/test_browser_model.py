@@ -9,14 +9,7 @@ tab. Every wait is on a condition.
 
 from __future__ import annotations
 
-import pytest
-
-from test_browser import ARGS, CHROMIUM, WAIT_MS, open_tab, screenshot, sync_playwright, wait_for_figures
-
-pytestmark = [
-    pytest.mark.skipif(sync_playwright is None, reason="the playwright Python package is not installed"),
-    pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no chromium at {CHROMIUM} (set CHROMIUM to its path)"),
-]
+from test_browser import WAIT_MS, open_tab, pytestmark, screenshot, wait_for_figures  # noqa: F401 (pytestmark: the same skips)
 
 TABS = {  # screenshot name -> tab label
     "training": "6 · The training objective",
@@ -33,22 +26,6 @@ WATCH_FRAMES = """() => {
                                               attributeFilter: ['src']});
     note();
 }"""
-
-
-@pytest.fixture(scope="module")
-def page(app_server):
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=WAIT_MS)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": 1600, "height": 1000}, device_scale_factor=1)
-        page = context.new_page()
-        page.set_default_timeout(WAIT_MS)
-        page.goto(app_server.url)
-        yield page
-        context.close()
-        browser.close()
 
 
 def test_training_tab(page):
