@@ -8,6 +8,10 @@ to the text tokens) wrapped in a 2x2 pixel (un)shuffle: a 32x32 glyph becomes a
 timestep embedding (``addition_embed_type="text"``), so every residual block
 sees the prompt. The network predicts v (Salimans & Ho 2022).
 
+A guidance-distilled model (``guidance_embedding``) also takes the guidance
+scale w as an input, embedded like a timestep and added to the time embedding,
+and predicts the classifier-free guided v in one pass (Meng et al. 2023).
+
 Checkpoints are a JSON :class:`ModelConfig` plus safetensors weights: no pickle.
 """
 
@@ -21,6 +25,8 @@ import torch
 from torch import nn
 
 from glyffuser.text import EMBED_DIM
+
+GUIDANCE_TO_TIMESTEP = 100.0  # w in [0, 10] spans the sinusoidal embedding like t in [0, 1000]
 
 
 @dataclass
@@ -38,6 +44,8 @@ class ModelConfig:
     text_dim: int = EMBED_DIM
     text_in_time_embedding: bool = True
     prediction_type: str = "v_prediction"
+    guidance_embedding: bool = False  # w is an input: one pass gives the guided v
+    guidance_max: float = 0.0  # the largest w seen in distillation
     schedule: str = "cosine"
     extra: dict = field(default_factory=dict)
 
@@ -75,9 +83,11 @@ class GlyphUNet(nn.Module):
             norm_num_groups=config.norm_num_groups,
             addition_embed_type="text" if config.text_in_time_embedding else None,
             addition_embed_type_num_heads=config.attention_heads,
+            class_embed_type="timestep" if config.guidance_embedding else None,
         )
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor, mask: torch.Tensor | None = None,
+                guidance: torch.Tensor | None = None) -> torch.Tensor:
         """Predict v.
 
         Args:
@@ -85,6 +95,8 @@ class GlyphUNet(nn.Module):
             t: (B,) integer timesteps.
             text: (B, L, 384) token states (zero past the end).
             mask: (B, L) bool, True on real tokens; None attends to all.
+            guidance: (B,) scales w, read only by a guidance-distilled model; None means
+                w = 1, the plain conditional v.
 
         Returns:
             (B, 1, S, S) the v prediction.
@@ -93,7 +105,12 @@ class GlyphUNet(nn.Module):
         bias = None
         if mask is not None:  # diffusers wants an additive-style keep mask (1 keep, 0 drop)
             bias = mask.to(h.dtype)
-        out = self.unet(h, t, encoder_hidden_states=text, encoder_attention_mask=bias, return_dict=False)[0]
+        labels = None
+        if self.config.guidance_embedding:
+            w = torch.ones(len(x), device=x.device) if guidance is None else guidance.to(x.device, torch.float32)
+            labels = w * GUIDANCE_TO_TIMESTEP
+        out = self.unet(h, t, encoder_hidden_states=text, encoder_attention_mask=bias, class_labels=labels,
+                        return_dict=False)[0]
         return self.shuffle(out)
 
 

@@ -3,7 +3,8 @@
 Stepping uses diffusers' schedulers (DDPM ancestral, Ho et al. 2020; DDIM,
 Song et al. 2021; DPM-Solver++ 2M, Lu et al. 2022), each created fresh per
 call so concurrent requests share no state. Classifier-free guidance (Ho &
-Salimans 2022) runs the conditional and null prompts in one batch.
+Salimans 2022) runs the conditional and null prompts in one batch, or, for a
+guidance-distilled model, is one pass that takes w as an input.
 """
 
 from __future__ import annotations
@@ -91,8 +92,16 @@ def velocity_pair(model, x: torch.Tensor, t: int, cond: torch.Tensor, cond_mask,
     return v_cond, v_null
 
 
+def distilled_guidance(model, guidance: float) -> bool:
+    """Whether ``model`` takes w as an input and was distilled on this w."""
+    config = model.config
+    return bool(getattr(config, "guidance_embedding", False)) and 0.0 < guidance <= config.guidance_max and guidance != 1.0
+
+
 def guided_velocity(model, x: torch.Tensor, t: int, cond: torch.Tensor, cond_mask, null: torch.Tensor, null_mask, guidance: float) -> torch.Tensor:
     """v̂ = v(x, ∅) + w (v(x, c) − v(x, ∅)), both halves in one batch.
+
+    A guidance-distilled model gives v̂ in one pass of B for w within its trained range.
 
     Args:
         x: (B, 1, S, S); cond: (B, L, D); null: (B, L, D); masks (B, L) bool.
@@ -101,6 +110,9 @@ def guided_velocity(model, x: torch.Tensor, t: int, cond: torch.Tensor, cond_mas
         (B, 1, S, S) the guided prediction.
     """
     batch = x.shape[0]
+    if distilled_guidance(model, guidance):
+        timesteps = torch.full((batch,), t, dtype=torch.long, device=x.device)
+        return model(x, timesteps, cond, cond_mask, guidance=torch.full((batch,), guidance, device=x.device))
     if guidance == 1.0:
         return model(x, torch.full((batch,), t, dtype=torch.long, device=x.device), cond, cond_mask)
     if guidance == 0.0:

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from glyffuser.data import load_glyphs
 from glyffuser.data.dataset import resize_images
 from glyffuser.data.store import atomic_write
-from glyffuser.model import GlyphUNet, ModelConfig, count_parameters, save_model
+from glyffuser.model import GlyphUNet, ModelConfig, count_parameters, load_model, save_model
 from glyffuser.schedule import NoiseSchedule
 from glyffuser.text import TextEncoder
 
@@ -57,12 +57,27 @@ class TrainConfig:
     checkpoint_seconds: float = 120.0
     limit: int = 0  # train on the first N glyphs only (0 = all), for quick tests
     size: str = "base"  # "base" or "tiny" (tests)
+    teacher: str = ""  # a trained model's folder: distil its guidance into one pass
+    guidance_max: float = 8.0  # distillation draws w ~ U[0, guidance_max]
 
 
 def model_config_for(size: str) -> ModelConfig:
     if size == "tiny":
         return ModelConfig(block_out_channels=(8, 16, 16), attention_heads=2, norm_num_groups=4)
     return ModelConfig()
+
+
+def student_of(teacher: GlyphUNet, guidance_max: float) -> GlyphUNet:
+    """The teacher's network plus a guidance embedding whose output starts at zero (student == teacher at init)."""
+    config = dataclasses.replace(teacher.config, guidance_embedding=True, guidance_max=guidance_max, extra={})
+    student = GlyphUNet(config)
+    missing, unexpected = student.load_state_dict(teacher.state_dict(), strict=False)
+    if unexpected or any(not key.startswith("unet.class_embedding.") for key in missing):
+        raise ValueError(f"the teacher's weights do not fit the student: missing {missing}, unexpected {unexpected}")
+    last = student.unet.class_embedding.linear_2
+    torch.nn.init.zeros_(last.weight)
+    torch.nn.init.zeros_(last.bias)
+    return student
 
 
 def encode_definitions(definitions, encoder: TextEncoder, batch: int = 256):
@@ -101,7 +116,8 @@ class Trainer:
                                    ("cpu" if cfg.device == "auto" else cfg.device))
         glyphs = load_glyphs()
         count = cfg.limit or len(glyphs)
-        self.model_config = model_config_for(cfg.size)
+        self.teacher = load_model(cfg.teacher, self.device).requires_grad_(False) if cfg.teacher else None
+        self.model_config = self.teacher.config if self.teacher else model_config_for(cfg.size)
         self.images = (resize_images(glyphs.images[:count], self.model_config.image_size) * 2 - 1).to(self.device)
         states, masks, null, null_mask = load_text_cache(self.out, glyphs.definitions[:count], self.device)
         self.states, self.masks = states.to(self.device), masks.to(self.device)
@@ -111,7 +127,8 @@ class Trainer:
             torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
         self.schedule = NoiseSchedule.create(self.model_config.schedule)
         torch.manual_seed(cfg.seed)  # only the initial weights
-        self.model = GlyphUNet(self.model_config).to(self.device)
+        self.model = (student_of(self.teacher, cfg.guidance_max) if self.teacher else GlyphUNet(self.model_config)).to(self.device)
+        self.model_config = self.model.config
         self.ema = GlyphUNet(self.model_config).to(self.device).eval().requires_grad_(False)
         self.ema.load_state_dict(self.model.state_dict())
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -144,10 +161,26 @@ class Trainer:
         text = torch.where(drop[:, None, None], self.null[None], self.states[idx]).float()
         mask = torch.where(drop[:, None], self.null_mask[None], self.masks[idx])
         x_t = self.schedule.q_sample(x0, t, noise)
-        target = self.schedule.velocity(x0, t, noise)
+        guidance = None
+        if self.teacher is None:
+            target = self.schedule.velocity(x0, t, noise)
+        else:
+            guidance = torch.rand(batch, generator=self.noise_gen, device=self.device) * self.cfg.guidance_max
+            target = self.guided_target(x_t, t, text, mask, guidance)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-            pred = self.model(x_t, t, text, mask)
+            pred = self.model(x_t, t, text, mask, guidance)
         return F.mse_loss(pred.float(), target)
+
+    @torch.no_grad()
+    def guided_target(self, x_t, t, text, mask, guidance) -> torch.Tensor:
+        """(B, 1, S, S) the teacher's v̂ = v(x_t, ∅) + w (v(x_t, c) − v(x_t, ∅)), both halves in one batch."""
+        batch = len(x_t)
+        null = self.null.float()[None].expand(batch, -1, -1)
+        null_mask = self.null_mask[None].expand(batch, -1)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+            out = self.teacher(torch.cat([x_t, x_t]), torch.cat([t, t]), torch.cat([text, null]), torch.cat([mask, null_mask]))
+        v_cond, v_null = out.float().chunk(2)
+        return v_null + guidance[:, None, None, None] * (v_cond - v_null)
 
     def train_step(self) -> float:
         lr = self.cfg.lr * min(1.0, (self.step + 1) / self.cfg.warmup_steps)
@@ -193,10 +226,15 @@ class Trainer:
     def export(self, folder: Path, dtype=torch.float32) -> None:
         info = {"steps": self.step, "epochs": round(self.step * self.cfg.batch_size / len(self.images), 2),
                 "train_seconds": round(self.elapsed), "train_config": asdict(self.cfg), "weights_dtype": str(dtype)}
+        logs = {"loss.csv": self.out / "loss.csv"}
+        if self.teacher is not None:  # the teacher's training is the model's training; distillation is logged beside it
+            info["teacher"] = self.teacher.config.extra
+            logs = {"loss.csv": Path(self.cfg.teacher) / "loss.csv", "distill_loss.csv": self.out / "loss.csv"}
         save_model(self.ema, folder, extra=info, dtype=dtype)
-        log = self.out / "loss.csv"
-        if log.exists():
-            atomic_write(folder / "loss.csv", lambda tmp: tmp.write_text(log.read_text()))
+        for name, log in logs.items():
+            if log.exists() and log.resolve() != (folder / name).resolve():
+                text = log.read_text()
+                atomic_write(folder / name, lambda tmp: tmp.write_text(text))
 
     def sample_grid(self, path: Path, steps: int = 50, seeds: int = 4) -> None:
         from glyffuser.images import grid, to_ink
