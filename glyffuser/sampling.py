@@ -72,11 +72,12 @@ def pad_tokens(states: torch.Tensor, mask: torch.Tensor, length: int) -> tuple[t
     return torch.nn.functional.pad(states, (0, 0, 0, extra)), torch.nn.functional.pad(mask, (0, extra), value=False)
 
 
-def velocity_pair(model, x: torch.Tensor, t: int, cond: torch.Tensor, cond_mask, null: torch.Tensor, null_mask) -> tuple[torch.Tensor, torch.Tensor]:
+def velocity_pair(model, x: torch.Tensor, t: int, cond, cond_mask, null, null_mask, **model_kwargs) -> tuple[torch.Tensor, torch.Tensor]:
     """(v(x, c), v(x, ∅)), each (B, 1, S, S), from one batch of 2B.
 
     Args:
         x: (B, 1, S, S); cond, null: (B, L, D) (lengths may differ); masks (B, L) bool.
+        model_kwargs: passed to the model, e.g. ``guidance`` (2B,) for a distilled model.
     """
     batch = x.shape[0]
     length = max(cond.shape[1], null.shape[1])
@@ -87,6 +88,7 @@ def velocity_pair(model, x: torch.Tensor, t: int, cond: torch.Tensor, cond_mask,
         torch.full((2 * batch,), t, dtype=torch.long, device=x.device),
         torch.cat([cond, null]),
         torch.cat([cond_mask, null_mask]),
+        **model_kwargs,
     )
     v_cond, v_null = out.chunk(2)
     return v_cond, v_null
@@ -96,6 +98,19 @@ def distilled_guidance(model, guidance: float) -> bool:
     """Whether ``model`` takes w as an input and was distilled on this w."""
     config = model.config
     return bool(getattr(config, "guidance_embedding", False)) and 0.0 < guidance <= config.guidance_max and guidance != 1.0
+
+
+def guided_pair(model, x: torch.Tensor, t: int, cond, cond_mask, null, null_mask, guidance: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(v̂ at guidance w, v(x, ∅)), each (B, 1, S, S), from one batch of 2B.
+
+    The unconditional half is exactly what :func:`guided_velocity` gives at w = 0.
+    """
+    if distilled_guidance(model, guidance):
+        batch = x.shape[0]
+        scales = torch.cat([torch.full((batch,), guidance), torch.ones(batch)]).to(x.device)
+        return velocity_pair(model, x, t, cond, cond_mask, null, null_mask, guidance=scales)
+    v_cond, v_null = velocity_pair(model, x, t, cond, cond_mask, null, null_mask)
+    return v_null + guidance * (v_cond - v_null), v_null
 
 
 def guided_velocity(model, x: torch.Tensor, t: int, cond: torch.Tensor, cond_mask, null: torch.Tensor, null_mask, guidance: float) -> torch.Tensor:
@@ -110,15 +125,14 @@ def guided_velocity(model, x: torch.Tensor, t: int, cond: torch.Tensor, cond_mas
         (B, 1, S, S) the guided prediction.
     """
     batch = x.shape[0]
+    timesteps = torch.full((batch,), t, dtype=torch.long, device=x.device)
     if distilled_guidance(model, guidance):
-        timesteps = torch.full((batch,), t, dtype=torch.long, device=x.device)
         return model(x, timesteps, cond, cond_mask, guidance=torch.full((batch,), guidance, device=x.device))
     if guidance == 1.0:
-        return model(x, torch.full((batch,), t, dtype=torch.long, device=x.device), cond, cond_mask)
+        return model(x, timesteps, cond, cond_mask)
     if guidance == 0.0:
-        return model(x, torch.full((batch,), t, dtype=torch.long, device=x.device), null, null_mask)
-    v_cond, v_null = velocity_pair(model, x, t, cond, cond_mask, null, null_mask)
-    return v_null + guidance * (v_cond - v_null)
+        return model(x, timesteps, null, null_mask)
+    return guided_pair(model, x, t, cond, cond_mask, null, null_mask, guidance)[0]
 
 
 @torch.no_grad()

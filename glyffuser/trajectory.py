@@ -24,7 +24,7 @@ import torch
 
 from glyffuser.images import to_ink
 from glyffuser.pipeline import GlyphPipeline, PipelineStep, check_request
-from glyffuser.sampling import make_scheduler, velocity_pair
+from glyffuser.sampling import guided_pair, make_scheduler
 from glyffuser.schedule import get_schedule
 
 # Keep at most this many glyph pictures per array of a trajectory (x_t and predicted x0
@@ -151,8 +151,7 @@ def first_step_pair(pipe: GlyphPipeline, prompt: str, n: int = 16, guidance: flo
     scheduler.set_timesteps(request.steps)
     t = int(scheduler.timesteps[0])
     with torch.inference_mode():
-        v_cond, v_null = velocity_pair(pipe.model, x, t, cond, mask, null, null_mask)  # (B, 1, S, S) each
-    v_guided = v_null + request.guidance * (v_cond - v_null)
+        v_guided, v_null = guided_pair(pipe.model, x, t, cond, mask, null, null_mask, request.guidance)  # (B, 1, S, S) each
     schedule = get_schedule(pipe.model.config.schedule)
     steps_t = torch.full((len(x),), t)
 
