@@ -137,12 +137,17 @@ def project_to_map(ink: np.ndarray) -> np.ndarray:
     return _map_projector().predict(np.asarray(ink, np.float32).reshape(len(ink), -1)).astype(np.float32)
 
 
-def report(n: int = 32, steps: int = 30, guidance: float = 3.0, sampler: str = "dpm", fd_count: int = 512, seed: int = 0) -> dict:
-    """Radical accuracy per prompt and Fréchet distances, with chance levels and the floor."""
+def report(n: int = 32, steps: int = 30, guidance: float = 3.0, sampler: str = "dpm", fd_count: int = 512, seed: int = 0,
+           model_dir: str | None = None) -> dict:
+    """Radical accuracy per prompt and Fréchet distances, with chance levels and the floor.
+
+    ``model_dir``: a model folder other than the shipped ``assets/model``.
+    """
     import glyffuser
     from glyffuser.data import load_glyphs
 
-    pipe, classifier, glyphs = glyffuser.load_pipeline(), load_classifier(), load_glyphs()
+    pipe = glyffuser.load_pipeline(model_dir) if model_dir else glyffuser.load_pipeline()
+    classifier, glyphs = load_classifier(), load_glyphs()
     rows, start = {}, time.perf_counter()
     for word, radical in PROMPT_RADICALS.items():
         samples = pipe(word, n=n, steps=steps, guidance=guidance, seed=seed, sampler=sampler)
@@ -163,7 +168,8 @@ def report(n: int = 32, steps: int = 30, guidance: float = 3.0, sampler: str = "
         "mean_chance": float(np.mean([r["chance"] for r in rows.values()])),
         "frechet_unguided": frechet_distance(feats["unguided"], feats["real_a"]),
         "frechet_floor_real_vs_real": frechet_distance(feats["real_b"], feats["real_a"]),
-        "settings": {"n": n, "steps": steps, "guidance": guidance, "sampler": sampler, "fd_count": fd_count, "seed": seed},
+        "settings": {"n": n, "steps": steps, "guidance": guidance, "sampler": sampler, "fd_count": fd_count, "seed": seed,
+                     "model": str(model_dir or "assets/model")},
         "seconds": round(time.perf_counter() - start, 1),
     }
     return result
@@ -176,9 +182,10 @@ def main(argv=None) -> None:
     parser.add_argument("--guidance", type=float, default=3.0)
     parser.add_argument("--sampler", default="dpm")
     parser.add_argument("--fd-count", type=int, default=512)
+    parser.add_argument("--model", help="a model folder (default: the shipped assets/model)")
     parser.add_argument("--json", help="also write the report to this file")
     args = parser.parse_args(argv)
-    result = report(args.n, args.steps, args.guidance, args.sampler, args.fd_count)
+    result = report(args.n, args.steps, args.guidance, args.sampler, args.fd_count, model_dir=args.model)
     print(f"mean share {result['mean_share']:.1%} (chance {result['mean_chance']:.1%}); Fréchet unguided "
           f"{result['frechet_unguided']:.2f}, real-vs-real floor {result['frechet_floor_real_vs_real']:.2f}")
     if args.json:

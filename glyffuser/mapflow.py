@@ -24,7 +24,8 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from glyffuser.density import gaussian_mixture_score, iter_reverse_particles, kde_grid
+from glyffuser.density import kde_grid
+from glyffuser.exact_score import gaussian_mixture_score, iter_reverse_particles
 from glyffuser.forward import standard_normal
 from glyffuser.schedule import NoiseSchedule
 
@@ -149,7 +150,7 @@ def release_particles(
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """Particles drawn from ``N(0, I)`` carried to the data by the probability-flow ODE.
 
-    Drives :func:`glyffuser.density.iter_reverse_particles` with the exact score of
+    Drives :func:`glyffuser.exact_score.iter_reverse_particles` with the exact score of
     ``q_t``.
 
     Args:

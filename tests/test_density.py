@@ -1,21 +1,21 @@
-"""Unit tests of glyffuser.density against independent references (scipy, torch autograd)."""
+"""Unit tests of glyffuser.density, exact_score and mle against independent references (scipy, torch autograd)."""
 
 import numpy as np
 import pytest
 import scipy.stats
 import torch
 
-from glyffuser.density import (
-    bounding_grid,
-    fit_gaussian_mle,
-    gaussian_log_likelihood,
+from glyffuser.density import bounding_grid, kde_grid, scott_covariance
+from glyffuser.exact_score import (
     gaussian_mixture_logpdf,
     gaussian_mixture_score,
     iter_reverse_particles,
-    kde_grid,
     reverse_particles,
+)
+from glyffuser.mle import (
+    fit_gaussian_mle,
+    gaussian_log_likelihood,
     running_gaussian_mle,
-    scott_covariance,
 )
 from glyffuser.schedule import NoiseSchedule, linear_betas
 from viz.distribution import convergence_figure, mle_figure

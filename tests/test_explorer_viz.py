@@ -25,7 +25,7 @@ import torch
 
 from glyffuser import lookup
 from glyffuser.data import Glyphs
-from glyffuser.density import gaussian_mixture_logpdf
+from glyffuser.exact_score import gaussian_mixture_logpdf
 from glyffuser.forward import gaussian_samples, glyph_x0, noise_chain, standard_normal
 from glyffuser.mapflow import (
     density_grid,
@@ -41,7 +41,12 @@ from glyffuser.schedule import NoiseSchedule
 from tabs import resources, validate
 from viz import pictures
 from viz.glyph_map import hover_data, map_figure
-from viz.noising import dataset_figure, dataset_row_figure, schedule_figure, strip_figure
+from viz.noising import (
+    dataset_figure,
+    dataset_row_figure,
+    schedule_figure,
+    strip_figure,
+)
 from viz.overview import chain_figure
 from viz.score import arrow_vectors, particle_figure, quiver_lines, score_figure
 

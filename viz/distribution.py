@@ -13,7 +13,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from glyffuser.density import fit_gaussian_mle, gaussian_log_likelihood, running_gaussian_mle
+from glyffuser.mle import (
+    fit_gaussian_mle,
+    gaussian_log_likelihood,
+    running_gaussian_mle,
+)
 
 TEMPLATE = "plotly_white"
 SAMPLE_COLOR = "#9aa9c4"
