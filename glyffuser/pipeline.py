@@ -20,12 +20,12 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from glyffuser.batch_split import SplitBatchModel
 from glyffuser.images import to_ink
 from glyffuser.model import load_model
 from glyffuser.sampling import SAMPLERS, iter_denoise
 from glyffuser.text import load_text_encoder
 from glyffuser.text_cache import install as install_text_cache
-from glyffuser.text_cache import TextFixedModel
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "model"
 MAX_GLYPHS = 64
@@ -164,6 +164,10 @@ class GlyphPipeline:
         batch = request.batch
         return cond, mask, null.expand(batch, -1, -1), null_mask.expand(batch, -1), any(truncated[:-1])
 
+    def run_model(self) -> SplitBatchModel:
+        """The network as one sampling run calls it: the text's share computed once, the batch in halves on the cores."""
+        return SplitBatchModel(self.model)
+
     def iter_steps(self, prompt, n=16, steps=120, guidance=3.0, seed=0, sampler="dpm") -> Iterator[PipelineStep]:
         """Yield every step of sampling (arguments as in :func:`check_request`)."""
         request = check_request(prompt, n, steps, guidance, seed, sampler)
@@ -171,7 +175,7 @@ class GlyphPipeline:
         x_T = self.initial_noise(request)
         generator = torch.Generator().manual_seed(request.seed + 10_007)
         with torch.inference_mode():
-            for step in iter_denoise(TextFixedModel(self.model), cond, mask, null, null_mask, x_T, request.sampler,
+            for step in iter_denoise(self.run_model(), cond, mask, null, null_mask, x_T, request.sampler,
                                      request.steps, request.guidance, generator):
                 yield PipelineStep(step.index, request.steps, step.t, to_ink(step.x_t), to_ink(step.pred_x0))
                 last = step

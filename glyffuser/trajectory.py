@@ -151,7 +151,7 @@ def first_step_pair(pipe: GlyphPipeline, prompt: str, n: int = 16, guidance: flo
     scheduler.set_timesteps(request.steps)
     t = int(scheduler.timesteps[0])
     with torch.inference_mode():
-        v_guided, v_null = guided_pair(pipe.model, x, t, cond, mask, null, null_mask, request.guidance)  # (B, 1, S, S) each
+        v_guided, v_null = guided_pair(pipe.run_model(), x, t, cond, mask, null, null_mask, request.guidance)  # (B, 1, S, S) each
     schedule = get_schedule(pipe.model.config.schedule)
     steps_t = torch.full((len(x),), t)
 

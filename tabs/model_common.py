@@ -35,10 +35,11 @@ _threads_set = threading.Event()
 def pipeline(resources):
     """The shared :class:`glyffuser.pipeline.GlyphPipeline`, loaded on first use.
 
-    Torch runs each forward pass on one thread: on a small CPU shared with other
-    requests and processes, two OpenMP threads per pass wait on each other and made a
-    16-glyph step 2-15x slower in measurements (0.28 s with one thread, 0.6-4.7 s with
-    two, under load); concurrent requests then use the cores side by side instead.
+    Torch runs on one thread per request: on a small CPU shared with other requests and
+    processes, two OpenMP threads per operation wait on each other and made a 16-glyph
+    step 2-15x slower in measurements (0.28 s with one thread, 0.6-4.7 s with two, under
+    load). The network itself runs in :mod:`glyffuser.batch_split`'s pool: each batch in
+    halves on two single-threaded workers, which concurrent requests share in turn.
     """
     if not _threads_set.is_set():
         import torch

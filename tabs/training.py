@@ -58,7 +58,9 @@ class TrainingTab:
         return self._log
 
     def _batch_size(self, pipe) -> int | None:
-        return (pipe.model.config.extra or {}).get("train_config", {}).get("batch_size")
+        """The batch of the logged training run (a distilled model's log is its teacher's)."""
+        extra = pipe.model.config.extra or {}
+        return extra.get("teacher", extra).get("train_config", {}).get("batch_size")
 
     def compute(self, row: int, seed: int, t: int, drop_text: bool):
         """The :class:`glyffuser.objective.TrainingExample` of dataset row ``row``.
