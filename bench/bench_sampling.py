@@ -10,6 +10,7 @@ and null prompt) on the same weights is timed beside it.
 
 from __future__ import annotations
 
+import argparse
 import platform
 import time
 
@@ -29,6 +30,21 @@ def median_ms(fn, repeats: int = 9, warmup: int = 2) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return float(np.median(times) * 1000)
+
+
+def interleaved_median_ms(fns: dict, rounds: int = 15, warmup: int = 2) -> dict:
+    """Median ms of each function, timed in turn within every round, so that a noisy
+    neighbour on the machine slows all of them alike."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(values) * 1000) for name, values in times.items()}
 
 
 def matmul_peak_gflops(size: int = 1536) -> float:
@@ -70,10 +86,14 @@ def stock_diffusers_loop(pipe, prompt: str, n: int, steps: int, guidance: float,
     return time.perf_counter() - start
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_sampling", description=__doc__.split("\n")[0])
+    parser.add_argument("--model", help="a model folder (default: the shipped assets/model)")
+    args = parser.parse_args(argv)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
-    pipe = glyffuser.load_pipeline()
+    pipe = glyffuser.load_pipeline(args.model) if args.model else glyffuser.load_pipeline()
+    print(f"model: {args.model or 'assets/model'}")
     n, prompt = 16, "gold"
     pipe("gold", n=1, steps=2)  # warm caches
     peak = matmul_peak_gflops()
@@ -107,9 +127,10 @@ def main() -> None:
     with FlopCounterMode(display=False) as counter:  # counts this thread's operations: the whole batch
         whole_batch_step()
     gflop = counter.get_total_flops() / 1e9
-    step_ms = median_ms(one_step)
-    two_pass_ms = median_ms(two_pass_step) if one_pass else step_ms
-    whole_ms = median_ms(whole_batch_step)
+    timed = {"step": one_step, "whole": whole_batch_step, **({"two_pass": two_pass_step} if one_pass else {})}
+    medians = interleaved_median_ms(timed)
+    step_ms, whole_ms = medians["step"], medians["whole"]
+    two_pass_ms = medians.get("two_pass", step_ms)
 
     def first_frame():
         next(iter(pipe.iter_steps(prompt, n=n, steps=120, guidance=3.0, seed=1)))
