@@ -32,18 +32,18 @@ def median_ms(fn, repeats: int = 9, warmup: int = 2) -> float:
     return float(np.median(times) * 1000)
 
 
-def interleaved_median_ms(fns: dict, rounds: int = 15, warmup: int = 2) -> dict:
-    """Median ms of each function, timed in turn within every round, so that a noisy
-    neighbour on the machine slows all of them alike."""
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
+def interleaved_median_ms(fns: dict, rounds: int = 5, block: int = 5) -> dict:
+    """Median ms of each function, timed in turn in blocks of ``block`` calls per round,
+    so that a noisy neighbour on the machine slows all of them alike. The first call of
+    each block is not timed: it pays for switching between thread pools."""
     times = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
-            start = time.perf_counter()
             fn()
-            times[name].append(time.perf_counter() - start)
+            for _ in range(block - 1):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
     return {name: float(np.median(values) * 1000) for name, values in times.items()}
 
 

@@ -32,6 +32,9 @@ in which one mode can dominate. For the glyffuser, $y$ is a definition. A pretra
 which the U-Net reads through cross-attention at every step. Classifier-free guidance then pushes
 the prediction away from the unconditional one with a scale $w$:
 $\hat{\mathbf v} = \mathbf v(\mathbf x_t, \varnothing) + w\,\big(\mathbf v(\mathbf x_t, c) - \mathbf v(\mathbf x_t, \varnothing)\big)$.
+That takes two passes of the network per step; the shipped model was then taught to give
+$\hat{\mathbf v}$ in one pass, with $w$ as an extra input (guidance distillation), which halves the
+cost of sampling.
 The last panel runs a single model step from pure noise for 16 seeds: even one step moves
 the guess of $\mathbf x_0$ towards glyphs with the prompt's radical (for *gold*, 金 or 钅).
 """
