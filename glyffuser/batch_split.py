@@ -16,6 +16,7 @@ Results equal one whole-batch call up to float rounding.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
@@ -28,9 +29,24 @@ from glyffuser.text_cache import TextFixedModel
 WORKERS = max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
+# Workers run at a lower priority (a higher nice value, per thread on Linux): the network
+# keeps both cores while nothing else wants them, and a light request (a slider on a data
+# tab, the server streaming frames) is not kept waiting behind a sampling run.
+WORKER_NICENESS = 10
+
+
+def _start_worker() -> None:
+    torch.set_num_threads(1)
+    if hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
+        except OSError:  # not allowed here: run at the normal priority
+            pass
+
+
 @lru_cache(maxsize=1)
 def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(WORKERS, thread_name_prefix="glyffuser-half", initializer=torch.set_num_threads, initargs=(1,))
+    return ThreadPoolExecutor(WORKERS, thread_name_prefix="glyffuser-half", initializer=_start_worker)
 
 
 def _run(part: TextFixedModel, inference: bool, args: tuple, kwargs: dict) -> torch.Tensor:
