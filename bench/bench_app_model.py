@@ -8,6 +8,7 @@ Prints:
   long, since nothing after the first step changes these two times;
 * one step: ``/one_step`` ("Gold", 16 seeds, one batch of 32 through the U-Net): the tab
   function alone and the client's round trip;
+* the whole animation: ``/sample`` of 16 glyphs x 120 steps, alone on the server;
 * two visitors: while one client samples, a second calls a light data-tab endpoint
   (``/noising_step``, the t slider of "Forward noising") and a third asks for a one-step
   picture; their latencies are printed beside the same calls on an idle server.
@@ -97,6 +98,9 @@ def main() -> None:
             function.append(time.perf_counter() - start)
         trips = [round_trip(other, "/one_step", "Gold", 3.0, seed) for seed in range(RUNS * 2)]
         print(f"/one_step (16 seeds, w = 3): function {summary(function)}; round trip {summary(trips)}")
+
+        alone = round_trip(sampler, "/sample", *SAMPLE_ARGS)
+        print(f"/sample {SAMPLE_ARGS} alone: {alone:.1f} s from the click to the finished run, streaming frames")
 
         round_trip(light, LIGHT_API, *LIGHT_ARGS)
         idle_light = [round_trip(light, LIGHT_API, *LIGHT_ARGS) for _ in range(10)]

@@ -162,10 +162,10 @@ class SamplingTab:
         with model_common.pipeline_errors():
             for step in pipe.iter_steps(**args):
                 recorder.add(step)
-                progress((min(step.index + 1, total), total), desc="denoising", unit="steps")
                 now = time.perf_counter()
-                if step.t >= 0 and now - last_yield >= self.frame_interval_s:
+                if step.t >= 0 and now - last_yield >= self.frame_interval_s:  # progress and frames at most this often
                     last_yield = now
+                    progress((min(step.index + 1, total), total), desc="denoising", unit="steps")
                     yield (step_frame(step.x_t, step.pred_x0, step.index, total, step.t),
                            f"Step {step.index} of {total}, t = {step.t}", gr.skip(), waiting, gr.skip())
         trajectory = recorder.result()
