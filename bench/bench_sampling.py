@@ -92,7 +92,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
-    pipe = glyffuser.load_pipeline(args.model) if args.model else glyffuser.load_pipeline()
+    pipe = glyffuser.load_pipeline(args.model)
     print(f"model: {args.model or 'assets/model'}")
     n, prompt = 16, "gold"
     pipe("gold", n=1, steps=2)  # warm caches

@@ -2,11 +2,14 @@
 
 Subpackages and modules:
     data       the glyph dataset (Unihan definitions, Noto Sans CJK glyphs) and its 2-D map
-    density    kernel density estimates and exact scores of 2-D point clouds
+    density    kernel density estimates of 2-D point clouds on a grid
+    exact_score  the exact score of a Gaussian mixture and probability-flow particles
+    mle        maximum-likelihood fit of a 1-D Gaussian
     schedule   noise schedules and the forward process q(x_t | x_0) (Ho et al. 2020)
     text       the pretrained text encoder
     model      the conditional U-Net
-    train      training (``python -m glyffuser.train``)
+    train      training and guidance distillation (``python -m glyffuser.train``)
+    batch_split  a batch as halves on the CPU's cores
     pipeline   sampling (``glyffuser.load_pipeline()``, ``python -m glyffuser.sample``)
     evaluate   radical classifier and Fréchet distance
 """

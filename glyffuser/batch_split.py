@@ -3,8 +3,9 @@
 On a 2-core CPU a 16-glyph pass of this small U-Net is mostly short operations: with
 two intra-op threads each operation is split and the threads wait on each other at
 its end, so a second core buys only ~1.3x. Two worker threads that each run half of
-the batch on one torch thread share nothing but the Python interpreter, and measured
-1.5-1.2x faster than intra-op threads for batches of 16 and 32 (``bench/bench_sampling.py``).
+the batch on one torch thread share nothing but the Python interpreter: 1.0-1.2x
+faster than intra-op threads for a batch of 16 over four runs of ``bench/bench_sampling.py``
+(the Python part of each pass, about a fifth, is not parallel).
 
 All model calls go through one process-wide pool of :data:`WORKERS` threads, so
 concurrent requests queue for the cores instead of oversubscribing them. Each

@@ -146,7 +146,7 @@ def report(n: int = 32, steps: int = 30, guidance: float = 3.0, sampler: str = "
     import glyffuser
     from glyffuser.data import load_glyphs
 
-    pipe = glyffuser.load_pipeline(model_dir) if model_dir else glyffuser.load_pipeline()
+    pipe = glyffuser.load_pipeline(model_dir)
     classifier, glyphs = load_classifier(), load_glyphs()
     rows, start = {}, time.perf_counter()
     for word, radical in PROMPT_RADICALS.items():

@@ -196,8 +196,11 @@ class GlyphPipeline:
         return next(self.iter_steps(prompt, n, steps, guidance, seed, sampler))
 
 
+def load_pipeline(model_dir: str | Path | None = None) -> GlyphPipeline:
+    """Load a model folder (default: the shipped ``assets/model``) and the text encoder, once per folder."""
+    return _load_pipeline(Path(model_dir or MODEL_DIR).resolve())
+
+
 @lru_cache(maxsize=2)
-def load_pipeline(model_dir: str | Path = MODEL_DIR) -> GlyphPipeline:
-    """Load the shipped model and text encoder once (cached)."""
-    model = load_model(model_dir)
-    return GlyphPipeline(model, load_text_encoder())
+def _load_pipeline(model_dir: Path) -> GlyphPipeline:
+    return GlyphPipeline(load_model(model_dir), load_text_encoder())

@@ -28,7 +28,13 @@ import torch.nn.functional as F
 from glyffuser.data import load_glyphs
 from glyffuser.data.dataset import resize_images
 from glyffuser.data.store import atomic_write
-from glyffuser.model import GlyphUNet, ModelConfig, count_parameters, load_model, save_model
+from glyffuser.model import (
+    GlyphUNet,
+    ModelConfig,
+    count_parameters,
+    load_model,
+    save_model,
+)
 from glyffuser.schedule import NoiseSchedule
 from glyffuser.text import TextEncoder
 
