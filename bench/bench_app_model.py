@@ -68,9 +68,9 @@ def first_frames(client, args=FIRST_FRAME_ARGS) -> tuple[float, float]:
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    import app
     from gradio_client import Client
 
+    import app
     from tabs import resources
     from tabs.conditioning import ConditioningTab
 

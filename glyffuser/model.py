@@ -107,7 +107,7 @@ class GlyphUNet(nn.Module):
             bias = mask.to(h.dtype)
         labels = None
         if self.config.guidance_embedding:
-            w = torch.ones(len(x), device=x.device) if guidance is None else guidance.to(x.device, torch.float32)
+            w = torch.ones_like(t, dtype=torch.float32) if guidance is None else guidance.to(x.device, torch.float32)
             labels = w * GUIDANCE_TO_TIMESTEP
         out = self.unet(h, t, encoder_hidden_states=text, encoder_attention_mask=bias, class_labels=labels,
                         return_dict=False)[0]

@@ -26,6 +26,7 @@ from glyffuser.model import load_model
 from glyffuser.sampling import SAMPLERS, iter_denoise
 from glyffuser.text import load_text_encoder
 from glyffuser.text_cache import install as install_text_cache
+from glyffuser.traced import TracedModel
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "model"
 MAX_GLYPHS = 64
@@ -128,6 +129,7 @@ class GlyphPipeline:
     def __init__(self, model, encoder):
         self.model = model
         install_text_cache(model.unet)
+        self.traced = TracedModel(model)
         self.encoder = encoder
         self.size = model.config.image_size
 
@@ -165,8 +167,8 @@ class GlyphPipeline:
         return cond, mask, null.expand(batch, -1, -1), null_mask.expand(batch, -1), any(truncated[:-1])
 
     def run_model(self) -> SplitBatchModel:
-        """The network as one sampling run calls it: the text's share computed once, the batch in halves on the cores."""
-        return SplitBatchModel(self.model)
+        """The network as one sampling run calls it: a TorchScript graph, the batch in halves on the cores."""
+        return SplitBatchModel(self.traced)
 
     def iter_steps(self, prompt, n=16, steps=120, guidance=3.0, seed=0, sampler="dpm") -> Iterator[PipelineStep]:
         """Yield every step of sampling (arguments as in :func:`check_request`)."""

@@ -60,6 +60,11 @@ def _using(store: dict):
         _local.store = previous
 
 
+def paused():
+    """A block in which the text modules compute as usual, also inside a run (e.g. while recording a graph)."""
+    return _using(None)
+
+
 class TextFixedModel:
     """A model wrapper for one sampling run whose text does not change between calls."""
 

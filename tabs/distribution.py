@@ -41,8 +41,8 @@ def fit_gaussian(mu, sigma, n, seed):
         (histogram with true and fitted densities, convergence of the estimates with n,
         Markdown with μ̂ and σ̂).
     """
-    from glyffuser.mle import fit_gaussian_mle
     from glyffuser.forward import gaussian_samples
+    from glyffuser.mle import fit_gaussian_mle
     from viz.distribution import convergence_figure, mle_figure
 
     mu = validate.number(mu, "μ", *LIMITS["mu"])

@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from glyffuser.images import grid
-from glyffuser.pipeline import check_request
 from glyffuser.mixture import default_mixture
+from glyffuser.pipeline import check_request
 from glyffuser.trajectory import TrajectoryRecorder, keep_stride
 from tabs import model_common, resources
 from viz.sampling import step_frame
