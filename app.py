@@ -81,10 +81,11 @@ def build_demo() -> gr.Blocks:
 
 
 def warm_up() -> None:
-    """Import the heavy libraries and load the dataset and map, so first requests are quick.
+    """Import the heavy libraries, load the dataset, the map and the model, so first requests are quick.
 
     Run in the background once the server answers; the loaders are the cached ones of
-    ``tabs.resources``, so a request arriving meanwhile waits for the same load.
+    ``tabs.resources``, so a request arriving meanwhile waits for the same load. Two tiny
+    samples record the model's graphs (with w, and without), about a second each.
     """
     log = logging.getLogger(__name__)
     try:
@@ -95,6 +96,10 @@ def warm_up() -> None:
         resources.map_density()
         resources.map_hover()
         log.info("dataset, map and libraries loaded")
+        pipe = resources.pipeline()
+        for guidance in (3.0, 1.0):
+            pipe.first_step("gold", n=2, steps=2, guidance=guidance)
+        log.info("model loaded and traced")
     except Exception:  # noqa: BLE001 - the tabs report the same failure to the user
         log.exception("warm-up failed")
 

@@ -15,6 +15,7 @@ Results equal the eager model's for every batch size and text length (tested).
 from __future__ import annotations
 
 import threading
+import warnings
 
 import torch
 from torch import nn
@@ -53,8 +54,10 @@ class TracedModel:
     def _graph(self, key: tuple[bool, bool], inputs: tuple) -> torch.jit.ScriptModule:
         with self._lock:
             if key not in self._graphs:
-                # The text modules must be recorded as computations, never as one run's cached values.
-                with torch.inference_mode(False), torch.no_grad(), text_cache.paused():
+                # The text modules are recorded as computations, never as one run's cached values; the
+                # tracer's warnings are about shape checks, which hold for every shape the graph is given.
+                with torch.inference_mode(False), torch.no_grad(), text_cache.paused(), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", torch.jit.TracerWarning)
                     inputs = tuple(a.clone() for a in inputs)  # normal tensors, also when called in inference mode
                     traced = torch.jit.trace(_Signature(self.model, *key).eval(), inputs, check_trace=False)
                     self._graphs[key] = torch.jit.freeze(traced)
