@@ -11,7 +11,13 @@ Prints:
 * the whole animation: ``/sample`` of 16 glyphs x 120 steps, alone on the server;
 * two visitors: while one client samples, a second calls a light data-tab endpoint
   (``/noising_step``, the t slider of "Forward noising") and a third asks for a one-step
-  picture; their latencies are printed beside the same calls on an idle server.
+  picture; their latencies are printed beside the same calls on an idle server. The
+  light call is timed to the server's answer (the outputs' data, pictures as addresses,
+  which a browser then fetches side by side); its time with ``gradio_client`` fetching
+  the two pictures one after the other is printed for the idle server.
+
+The server is warmed up first as ``python app.py`` does it (``app.warm_up``: data, map,
+model and its graphs), so the times are those of a visitor after the app has started.
 
 Run from the repository root: ``python -m bench.bench_app_model``
 """
@@ -79,11 +85,16 @@ def main() -> None:
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
                 **app.LAUNCH_OPTIONS)
     url = f"http://127.0.0.1:{port}/"
-    sampler, light, other = (Client(url, verbose=False) for _ in range(3))
+    sampler, other, fetching = (Client(url, verbose=False) for _ in range(3))
+    light = Client(url, verbose=False, download_files=False)
     try:
         start = time.perf_counter()
+        app.warm_up()
+        print(f"warm-up (data, map, model and its graphs; in the background of python app.py): "
+              f"{time.perf_counter() - start:.1f} s")
+        start = time.perf_counter()
         sampler.submit("锂", 0, 500, False, api_name="/training_example").result(timeout=300)
-        print(f"pipeline load + first training example (cold): {time.perf_counter() - start:.1f} s")
+        print(f"first training example: {ms(time.perf_counter() - start)}")
 
         frames = [first_frames(sampler) for _ in range(RUNS)]
         print(f"/sample {FIRST_FRAME_ARGS}: first frame (noise) {summary([f for f, _ in frames])}; "
@@ -104,6 +115,8 @@ def main() -> None:
 
         round_trip(light, LIGHT_API, *LIGHT_ARGS)
         idle_light = [round_trip(light, LIGHT_API, *LIGHT_ARGS) for _ in range(10)]
+        round_trip(fetching, LIGHT_API, *LIGHT_ARGS)
+        idle_fetching = [round_trip(fetching, LIGHT_API, *LIGHT_ARGS) for _ in range(10)]
         idle_step = [round_trip(other, "/one_step", "Gold", 3.0, 0) for _ in range(3)]
 
         start = time.perf_counter()
@@ -117,10 +130,12 @@ def main() -> None:
         job.result(timeout=600)
         total = time.perf_counter() - start
         print(f"while one client samples 16 glyphs x 120 steps ({total:.1f} s in all):")
-        print(f"  {LIGHT_API} (light, data tab): idle {summary(idle_light)}; during sampling {summary(busy_light)}")
+        print(f"  {LIGHT_API} (light, data tab), server's answer: idle {summary(idle_light)}; "
+              f"during sampling {summary(busy_light)}")
+        print(f"  {LIGHT_API} with gradio_client fetching its two pictures in turn, idle: {summary(idle_fetching)}")
         print(f"  /one_step (model, second visitor): idle {summary(idle_step)}; during sampling {summary(busy_step)}")
     finally:
-        for client in (sampler, light, other):
+        for client in (sampler, light, other, fetching):
             client.close()
         demo.close()
 
