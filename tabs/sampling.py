@@ -163,7 +163,8 @@ class SamplingTab:
             for step in pipe.iter_steps(**args):
                 recorder.add(step)
                 now = time.perf_counter()
-                if step.t >= 0 and now - last_yield >= self.frame_interval_s:  # progress and frames at most this often
+                # The model's first prediction always; later frames (and progress) at most this often.
+                if step.t >= 0 and (step.index == 0 or now - last_yield >= self.frame_interval_s):
                     last_yield = now
                     progress((min(step.index + 1, total), total), desc="denoising", unit="steps")
                     yield (step_frame(step.x_t, step.pred_x0, step.index, total, step.t),
