@@ -4,8 +4,8 @@ Prints, for 16 glyphs with classifier-free guidance w = 3: one step, the first
 frame, 120 DPM-Solver++ steps; FLOPs per step and the achieved GFLOP/s beside
 the CPU's measured matrix-multiply peak; and the same steps run by a stock
 diffusers loop on the same weights (baseline). One step is timed as sampling runs
-it (the TorchScript graph, the batch in halves on the cores) beside the eager
-model in halves and as one batch. A guidance-distilled model takes one pass of 16
+it (the TorchScript graph, the batch in halves on the cores) beside the graph as
+one batch on intra-op threads, and the eager model in halves and as one batch. A guidance-distilled model takes one pass of 16
 per step; the textbook two-pass guidance (a batch of 32: prompt and null prompt)
 on the same weights is timed beside it.
 """
@@ -108,6 +108,7 @@ def main(argv=None) -> None:
     from glyffuser.text_cache import TextFixedModel
 
     cached = pipe.run_model()  # as in a sampling run: the traced graph, the batch in halves on the cores
+    graph_whole = TextFixedModel(pipe.traced)  # the graph, the whole batch on the calling thread
     eager_halves = SplitBatchModel(pipe.model)  # the eager model (text share cached) in halves
     whole = TextFixedModel(pipe.model)  # the eager model, the whole batch on the calling thread (intra-op threads)
     one_pass = distilled_guidance(pipe.model, 3.0)
@@ -116,6 +117,10 @@ def main(argv=None) -> None:
     def one_step():
         with torch.inference_mode():
             guided_velocity(cached, x, 500, cond, mask, null, null_mask, 3.0)
+
+    def graph_whole_step():
+        with torch.inference_mode():
+            guided_velocity(graph_whole, x, 500, cond, mask, null, null_mask, 3.0)
 
     def eager_halves_step():
         with torch.inference_mode():
@@ -131,12 +136,13 @@ def main(argv=None) -> None:
             return v_null + 3.0 * (v_cond - v_null)
 
     one_step()  # traces the graph and fills the text caches, so the count below is one step of a run
+    graph_whole_step()
     eager_halves_step()
     whole_batch_step()
     with FlopCounterMode(display=False) as counter:  # counts this thread's operations: the whole batch
         whole_batch_step()
     gflop = counter.get_total_flops() / 1e9
-    timed = {"step": one_step, "eager_halves": eager_halves_step, "whole": whole_batch_step,
+    timed = {"step": one_step, "graph_whole": graph_whole_step, "eager_halves": eager_halves_step, "whole": whole_batch_step,
              **({"two_pass": two_pass_step} if one_pass else {})}
     medians = interleaved_median_ms(timed)
     step_ms, eager_ms, whole_ms = medians["step"], medians["eager_halves"], medians["whole"]
@@ -158,6 +164,8 @@ def main(argv=None) -> None:
     print(f"CPU matmul peak (fp32, {1536}^3): {peak:.1f} GFLOP/s")
     print(f"one guided step, 16 glyphs ({'one distilled pass, ' if one_pass else ''}batch {batch}): {step_ms:.1f} ms; "
           f"{gflop:.2f} GFLOP/step ({gflop / batch * 1000:.0f} MFLOP per glyph-pass) -> {gflops:.1f} GFLOP/s = {gflops / peak:.0%} of peak")
+    print(f"the same step, graph as one batch on {torch.get_num_threads()} intra-op threads: {medians['graph_whole']:.1f} ms "
+          f"-> halves are {medians['graph_whole'] / step_ms:.2f}x faster")
     print(f"the same step, eager model in halves: {eager_ms:.1f} ms -> the graph is {eager_ms / step_ms:.2f}x faster")
     print(f"the same step, eager model as one batch on {torch.get_num_threads()} intra-op threads: {whole_ms:.1f} ms "
           f"-> {whole_ms / step_ms:.2f}x")

@@ -2,10 +2,11 @@
 
 On a 2-core CPU a 16-glyph pass of this small U-Net is mostly short operations: with
 two intra-op threads each operation is split and the threads wait on each other at
-its end, so a second core buys only ~1.3x. Two worker threads that each run half of
-the batch on one torch thread share nothing but the Python interpreter: 1.0-1.2x
-faster than intra-op threads for a batch of 16 over four runs of ``bench/bench_sampling.py``
-(the Python part of each pass, about a fifth, is not parallel).
+its end. Two worker threads that each run half of the batch on one torch thread share
+nothing; with the model as a TorchScript graph (:mod:`glyffuser.traced`), which runs
+without the interpreter lock, the halves are 1.08-1.10x faster than the graph on two
+intra-op threads over three runs of ``bench/bench_sampling.py`` (the eager model's
+halves share its Python, a fifth of each pass, and gain 1.0-1.2x).
 
 All model calls go through one process-wide pool of :data:`WORKERS` threads, so
 concurrent requests queue for the cores instead of oversubscribing them. Each
