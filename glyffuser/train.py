@@ -18,6 +18,7 @@ import argparse
 import csv
 import dataclasses
 import json
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -65,6 +66,7 @@ class TrainConfig:
     size: str = "base"  # "base" or "tiny" (tests)
     teacher: str = ""  # a trained model's folder: distil its guidance into one pass
     guidance_max: float = 8.0  # distillation draws w ~ U[0, guidance_max]
+    init: str = ""  # a model folder whose weights start a new run (the same network), e.g. to go on distilling a shipped student
 
 
 def model_config_for(size: str) -> ModelConfig:
@@ -135,12 +137,22 @@ class Trainer:
         torch.manual_seed(cfg.seed)  # only the initial weights
         self.model = (student_of(self.teacher, cfg.guidance_max) if self.teacher else GlyphUNet(self.model_config)).to(self.device)
         self.model_config = self.model.config
+        self.init_record = self._load_init(cfg.init) if cfg.init else None
         self.ema = GlyphUNet(self.model_config).to(self.device).eval().requires_grad_(False)
         self.ema.load_state_dict(self.model.state_dict())
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.data_gen = torch.Generator().manual_seed(cfg.seed)
         self.noise_gen = torch.Generator(self.device).manual_seed(cfg.seed + 1)
         self.step, self.epoch, self.order, self.cursor, self.elapsed = 0, 0, torch.randperm(count, generator=self.data_gen), 0, 0.0
+
+    def _load_init(self, folder: str) -> dict:
+        """Start from a saved model's weights; returns that model's training record."""
+        start = load_model(folder, self.device)
+        try:
+            self.model.load_state_dict(start.state_dict())
+        except RuntimeError as err:
+            raise ValueError(f"--init {folder}: its weights do not fit this run's network ({str(err).splitlines()[0]})") from None
+        return start.config.extra
 
     # --- data -----------------------------------------------------------------
     def next_indices(self) -> torch.Tensor:
@@ -233,6 +245,8 @@ class Trainer:
         info = {"steps": self.step, "epochs": round(self.step * self.cfg.batch_size / len(self.images), 2),
                 "train_seconds": round(self.elapsed), "train_config": asdict(self.cfg), "weights_dtype": str(dtype)}
         logs = {"loss.csv": self.out / "loss.csv"}
+        if self.init_record is not None:  # what the starting weights had been through
+            info["init"] = self.init_record
         if self.teacher is not None:  # the teacher's training is the model's training; distillation is logged beside it
             info["teacher"] = self.teacher.config.extra
             logs = {"loss.csv": Path(self.cfg.teacher) / "loss.csv", "distill_loss.csv": self.out / "loss.csv"}
@@ -341,9 +355,14 @@ def parse_config(argv=None) -> TrainConfig:
     return TrainConfig(**vars(parser.parse_args(argv)))
 
 
-def main(argv=None) -> None:
-    train(parse_config(argv))
+def main(argv=None) -> int:
+    try:
+        train(parse_config(argv))
+    except (ValueError, FileNotFoundError) as err:  # settings or folders that cannot work: say so, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -103,3 +103,26 @@ def test_distillation_run_trains_resumes_and_exports(teacher, tmp_path):
     x, t, states, mask = _inputs()
     with torch.no_grad():
         assert torch.isfinite(student(x, t, states, mask, guidance=torch.full((3,), 3.0))).all()
+
+
+def test_a_run_can_start_from_a_saved_students_weights(teacher, tmp_path):
+    teacher_dir, student_dir, export = tmp_path / "teacher", tmp_path / "student", tmp_path / "export"
+    save_model(teacher, teacher_dir, extra={"steps": 7})
+    student = student_of(teacher, 8.0)
+    with torch.no_grad():
+        for p in student.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    save_model(student, student_dir, extra={"steps": 5})
+    cmd = [sys.executable, "-m", "glyffuser.train", "--out", str(tmp_path / "run"), "--teacher", str(teacher_dir),
+           "--init", str(student_dir), "--limit", "32", "--batch-size", "4", "--sample-every", "0", "--max-steps", "0",
+           "--export", str(export)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for name, value in load_model(export).state_dict().items():
+        torch.testing.assert_close(value, student.state_dict()[name], msg=name)
+    assert json.loads((export / "config.json").read_text())["extra"]["init"]["steps"] == 5
+
+    mismatched = subprocess.run([*cmd[:cmd.index("--init") + 1], str(teacher_dir), *cmd[cmd.index("--init") + 2:]],
+                                cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert mismatched.returncode == 2 and "do not fit this run's network" in mismatched.stderr
+    assert "Traceback" not in mismatched.stderr
