@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import io
 import json
 import sys
 import time
@@ -39,6 +40,7 @@ from glyffuser.model import (
 from glyffuser.schedule import NoiseSchedule
 from glyffuser.text import TextEncoder
 
+LOG_FIELDS = ["step", "epoch", "loss", "glyphs_per_s", "elapsed_s"]
 SAMPLE_PROMPTS = ("gold", "water", "fire", "tree", "grass", "insect", "sickness", "bird", "fish", "speech")
 
 
@@ -244,16 +246,17 @@ class Trainer:
     def export(self, folder: Path, dtype=torch.float32) -> None:
         info = {"steps": self.step, "epochs": round(self.step * self.cfg.batch_size / len(self.images), 2),
                 "train_seconds": round(self.elapsed), "train_config": asdict(self.cfg), "weights_dtype": str(dtype)}
-        logs = {"loss.csv": self.out / "loss.csv"}
+        logs = {"loss.csv": [self.out / "loss.csv"]}
         if self.init_record is not None:  # what the starting weights had been through
             info["init"] = self.init_record
         if self.teacher is not None:  # the teacher's training is the model's training; distillation is logged beside it
             info["teacher"] = self.teacher.config.extra
-            logs = {"loss.csv": Path(self.cfg.teacher) / "loss.csv", "distill_loss.csv": self.out / "loss.csv"}
+            earlier = [Path(self.cfg.init) / "distill_loss.csv"] if self.cfg.init else []  # a distillation continued
+            logs = {"loss.csv": [Path(self.cfg.teacher) / "loss.csv"], "distill_loss.csv": earlier + [self.out / "loss.csv"]}
+        texts = {name: joined_log([p for p in paths if p.exists()]) for name, paths in logs.items()}  # before the folder changes
         save_model(self.ema, folder, extra=info, dtype=dtype)
-        for name, log in logs.items():
-            if log.exists() and log.resolve() != (folder / name).resolve():
-                text = log.read_text()
+        for name, text in texts.items():
+            if text is not None:
                 atomic_write(folder / name, lambda tmp: tmp.write_text(text))
 
     def sample_grid(self, path: Path, steps: int = 50, seeds: int = 4) -> None:
@@ -284,16 +287,37 @@ def load_prompt_states(out: Path, prompts, device):
     return enc.states.to(device), enc.mask.to(device)
 
 
+def joined_log(paths: list[Path]) -> str | None:
+    """One loss CSV from the logs of consecutive runs: each later run's step, epoch and
+    elapsed_s go on from where the one before ended. None for no logs; one log as it is."""
+    if len(paths) <= 1:
+        return paths[0].read_text() if paths else None
+    rows, offset = [], {"step": 0, "epoch": 0.0, "elapsed_s": 0.0}
+    for path in paths:
+        with open(path) as handle:
+            part = list(csv.DictReader(handle))
+        for row in part:
+            rows.append({**row, "step": int(row["step"]) + offset["step"],
+                         "epoch": round(float(row["epoch"]) + offset["epoch"], 3),
+                         "elapsed_s": round(float(row["elapsed_s"]) + offset["elapsed_s"], 1)})
+        if rows:
+            offset = {k: type(v)(rows[-1][k]) for k, v in offset.items()}
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=LOG_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
 def append_log(path: Path, rows: list[dict], keep_until: int | None = None) -> None:
     """Append loss rows to the CSV; on resume drop rows past the checkpoint's step."""
-    fields = ["step", "epoch", "loss", "glyphs_per_s", "elapsed_s"]
     old = []
     if path.exists():
         with open(path) as handle:
             old = [r for r in csv.DictReader(handle) if keep_until is None or int(r["step"]) <= keep_until]
     def write(tmp):
         with open(tmp, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer = csv.DictWriter(handle, fieldnames=LOG_FIELDS)
             writer.writeheader()
             writer.writerows(old + rows)
     atomic_write(path, write)

@@ -126,3 +126,15 @@ def test_a_run_can_start_from_a_saved_students_weights(teacher, tmp_path):
                                 cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert mismatched.returncode == 2 and "do not fit this run's network" in mismatched.stderr
     assert "Traceback" not in mismatched.stderr
+
+
+def test_a_continued_runs_log_goes_on_from_the_earlier_one(tmp_path):
+    from glyffuser.train import joined_log
+
+    header = "step,epoch,loss,glyphs_per_s,elapsed_s\n"
+    earlier, later = tmp_path / "earlier.csv", tmp_path / "later.csv"
+    earlier.write_text(header + "25,0.11,1.7,41.8,38.3\n50,0.22,1.5,32.8,87.0\n")
+    later.write_text(header + "25,0.11,0.9,40.0,30.0\n")
+    assert joined_log([earlier, later]) == header + (
+        "25,0.11,1.7,41.8,38.3\n50,0.22,1.5,32.8,87.0\n75,0.33,0.9,40.0,117.0\n")
+    assert joined_log([earlier]) == earlier.read_text() and joined_log([]) is None
