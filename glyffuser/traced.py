@@ -9,7 +9,10 @@ the server's light requests no longer take turns on it.
 
 The graph runs on TorchScript's simple executor: the profiling one only pays off with a
 fuser, which PyTorch leaves off on the CPU, and costs two slow profiling calls per shape.
-Results equal the eager model's for every batch size and text length (tested).
+Results equal the eager model's for every batch size and text length (tested). The
+graph computes the text's keys, values and pooled embedding at every call (the text
+cache of :mod:`glyffuser.text_cache` works on the eager modules only): 4.94 against
+4.07 GFLOP for a 16-glyph step, and still faster.
 """
 
 from __future__ import annotations
