@@ -5,9 +5,9 @@ frame, 120 DPM-Solver++ steps; FLOPs per step and the achieved GFLOP/s beside
 the CPU's measured matrix-multiply peak; and the same steps run by a stock
 diffusers loop on the same weights (baseline). One step is timed as sampling runs
 it (the TorchScript graph, the batch in halves on the cores) beside the graph as
-one batch on intra-op threads, and the eager model in halves and as one batch. A guidance-distilled model takes one pass of 16
-per step; the textbook two-pass guidance (a batch of 32: prompt and null prompt)
-on the same weights is timed beside it.
+one batch on intra-op threads, and the eager model in halves and as one batch. A
+guidance-distilled model takes one pass of 16 per step; the textbook two-pass
+guidance (a batch of 32: prompt and null prompt) on the same weights is timed beside it.
 """
 
 from __future__ import annotations
@@ -108,27 +108,20 @@ def main(argv=None) -> None:
     from glyffuser.text_cache import TextFixedModel
 
     cached = pipe.run_model()  # as in a sampling run: the traced graph, the batch in halves on the cores
-    graph_whole = TextFixedModel(pipe.traced)  # the graph, the whole batch on the calling thread
-    eager_halves = SplitBatchModel(pipe.model)  # the eager model (text share cached) in halves
-    whole = TextFixedModel(pipe.model)  # the eager model, the whole batch on the calling thread (intra-op threads)
     one_pass = distilled_guidance(pipe.model, 3.0)
     batch = n if one_pass else 2 * n
 
-    def one_step():
-        with torch.inference_mode():
-            guided_velocity(cached, x, 500, cond, mask, null, null_mask, 3.0)
+    def guided_step(model):
+        """One guided step of the 16 glyphs through ``model``, as a function to time."""
+        def run():
+            with torch.inference_mode():
+                guided_velocity(model, x, 500, cond, mask, null, null_mask, 3.0)
+        return run
 
-    def graph_whole_step():
-        with torch.inference_mode():
-            guided_velocity(graph_whole, x, 500, cond, mask, null, null_mask, 3.0)
-
-    def eager_halves_step():
-        with torch.inference_mode():
-            guided_velocity(eager_halves, x, 500, cond, mask, null, null_mask, 3.0)
-
-    def whole_batch_step():
-        with torch.inference_mode():
-            guided_velocity(whole, x, 500, cond, mask, null, null_mask, 3.0)
+    one_step = guided_step(cached)
+    graph_whole_step = guided_step(pipe.traced)  # the graph, the whole batch on the calling thread
+    eager_halves_step = guided_step(SplitBatchModel(pipe.model))  # the eager model (text share cached) in halves
+    whole_batch_step = guided_step(TextFixedModel(pipe.model))  # the eager model, the whole batch (intra-op threads)
 
     def two_pass_step():
         with torch.inference_mode():
@@ -142,8 +135,8 @@ def main(argv=None) -> None:
     # FLOPs of one step, counted on the eager model (the counter cannot look inside a graph): as the
     # graph computes it, the text's keys, values and pooled embedding included, and as the eager
     # model runs with those cached for the run.
-    with FlopCounterMode(display=False) as counter, torch.inference_mode():
-        guided_velocity(pipe.model, x, 500, cond, mask, null, null_mask, 3.0)
+    with FlopCounterMode(display=False) as counter:
+        guided_step(pipe.model)()
     gflop = counter.get_total_flops() / 1e9
     with FlopCounterMode(display=False) as counter:
         whole_batch_step()
