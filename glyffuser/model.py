@@ -114,6 +114,33 @@ class GlyphUNet(nn.Module):
         return self.shuffle(out)
 
 
+def repatch_state(state: dict, old: ModelConfig, new: ModelConfig) -> dict:
+    """Weights of ``old`` fitted to ``new``'s larger pixel (un)shuffle, the U-Net core unchanged.
+
+    With r = new.patch / old.patch, each new input channel (an offset in the new patch)
+    reads the old channel of the offset it falls in, weighted 1/r², so on a clean image
+    ``conv_in(unshuffle_new(x))`` equals the old ``conv_in(unshuffle_old(avg_pool_r(x)))``;
+    each new output channel copies its old channel (a nearest-neighbour upsampling of the
+    old output). Only ``conv_in``'s weight and ``conv_out``'s weight and bias change shape.
+
+    Args:
+        state: the old model's state dict; conv_in.weight (C, p², k, k), conv_out.weight (p², C, k, k).
+
+    Returns:
+        A new state dict for ``new``.
+    """
+    ratio = new.patch // old.patch
+    if new.patch != ratio * old.patch or new.image_size // new.patch != old.image_size // old.patch:
+        raise ValueError(f"cannot refit patch {old.patch} at {old.image_size} px to patch {new.patch} at {new.image_size} px: "
+                         "the new patch must be a multiple of the old and keep the U-Net's core size")
+    source = torch.tensor([(i // ratio) * old.patch + (j // ratio) for i in range(new.patch) for j in range(new.patch)])
+    out = dict(state)
+    out["unet.conv_in.weight"] = state["unet.conv_in.weight"][:, source] / ratio**2
+    out["unet.conv_out.weight"] = state["unet.conv_out.weight"][source]
+    out["unet.conv_out.bias"] = state["unet.conv_out.bias"][source]
+    return out
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 

@@ -7,6 +7,19 @@ The definition is replaced by the empty prompt for a share of examples, so
 the same network also learns the unconditional model that classifier-free
 guidance needs (Ho & Salimans 2022).
 
+Against copying (Somepalli et al. 2023): ``--caption-variants K`` trains on K
+captions per glyph drawn from its definition (:mod:`glyffuser.captions`),
+``--text-noise`` adds Gaussian noise to the caption's token states, and
+``--uncaptioned 1`` adds the block's glyphs without a definition as null-prompt
+examples. ``--image-size`` / ``--patch`` with ``--init`` refit a saved model to a
+larger pixel (un)shuffle (:func:`glyffuser.model.repatch_state`).
+
+``--self-guidance p`` trains a guidance-embedded model's one-pass guided v at the
+same time as its conditional v: a share p of captioned examples draws
+w ~ U[0, guidance_max] and regresses v + (w − 1)(v_ema(x_t, c) − v_ema(x_t, ∅)),
+whose mean given x_t is the classifier-free guided v̂_w of the EMA model, so
+guidance stays one pass without a separate teacher.
+
 Resumable: the full state (weights, EMA, optimiser, step, data order) is
 written atomically every ``checkpoint_seconds``; rerunning the same command
 continues from it. All randomness comes from explicit ``torch.Generator``s.
@@ -35,6 +48,7 @@ from glyffuser.model import (
     ModelConfig,
     count_parameters,
     load_model,
+    repatch_state,
     save_model,
 )
 from glyffuser.schedule import NoiseSchedule
@@ -69,12 +83,35 @@ class TrainConfig:
     teacher: str = ""  # a trained model's folder: distil its guidance into one pass
     guidance_max: float = 8.0  # distillation draws w ~ U[0, guidance_max]
     init: str = ""  # a model folder whose weights start a new run (the same network), e.g. to go on distilling a shipped student
+    image_size: int = 0  # 0: the size of --init / the default network
+    patch: int = 0  # 0: the patch of --init / the default network
+    caption_variants: int = 1  # captions per glyph (1: the definition only)
+    word_dropout: float = 0.15  # per-word drop rate inside an augmented caption
+    text_noise: float = 0.0  # std of Gaussian noise added to a caption's token states
+    uncaptioned: int = 0  # 1: add the block's glyphs without a definition as null-prompt examples
+    self_guidance: float = 0.0  # share of captioned examples trained on the one-pass guided target
 
 
 def model_config_for(size: str) -> ModelConfig:
     if size == "tiny":
         return ModelConfig(block_out_channels=(8, 16, 16), attention_heads=2, norm_num_groups=4)
     return ModelConfig()
+
+
+def run_model_config(cfg: TrainConfig, teacher: GlyphUNet | None) -> ModelConfig:
+    """The network a run trains: the teacher's, --init's or the default, at --image-size / --patch."""
+    if teacher is not None:
+        base = teacher.config
+    elif cfg.init:
+        base = ModelConfig.from_dict(json.loads((Path(cfg.init) / "config.json").read_text()))
+    else:
+        base = model_config_for(cfg.size)
+    base = dataclasses.replace(base, image_size=cfg.image_size or base.image_size, patch=cfg.patch or base.patch, extra={})
+    if cfg.self_guidance:  # the one-pass guidance is trained on w in [0, guidance_max]
+        base = dataclasses.replace(base, guidance_max=cfg.guidance_max)
+    if base.image_size % base.patch or (base.image_size // base.patch) % 4:
+        raise ValueError(f"--image-size {base.image_size} with --patch {base.patch}: the U-Net's input must be a multiple of 4 pixels")
+    return base
 
 
 def student_of(teacher: GlyphUNet, guidance_max: float) -> GlyphUNet:
@@ -101,18 +138,44 @@ def encode_definitions(definitions, encoder: TextEncoder, batch: int = 256):
     return torch.cat(states), torch.cat(masks), null.states.half()[0], null.mask[0]
 
 
-def load_text_cache(out: Path, definitions, device) -> tuple:
-    """Encode all definitions once and cache them in the run folder."""
+def load_text_cache(out: Path, definitions, device, variants: int = 1, seed: int = 0, word_dropout: float = 0.15) -> tuple:
+    """Encode every caption once and cache them in the run folder.
+
+    Returns:
+        states (N, K, L, D) float16, masks (N, K, L) bool for K caption variants per
+        definition (:func:`glyffuser.captions.caption_variants`), the null prompt's (L, D) and (L,).
+    """
+    from glyffuser.captions import caption_variants
+
     cache = out / "text_states.pt"
+    key = {"count": len(definitions), "variants": variants, "seed": seed, "word_dropout": word_dropout}
     if cache.exists():
         saved = torch.load(cache, weights_only=True)
-        if saved["count"] == len(definitions):
+        if all(saved.get(k) == v for k, v in key.items()):
             return saved["states"], saved["masks"], saved["null"], saved["null_mask"]
+    captions = caption_variants(definitions, variants, seed, word_dropout)
+    flat = [c for row in captions for c in row]
     encoder = TextEncoder(device=device)
-    states, masks, null, null_mask = encode_definitions(definitions, encoder)
+    states, masks, null, null_mask = encode_definitions(flat, encoder)
+    states = states.view(len(definitions), variants, *states.shape[1:]).cpu()
+    masks = masks.view(len(definitions), variants, -1).cpu()
     atomic_write(cache, lambda tmp: torch.save(
-        {"count": len(definitions), "states": states.cpu(), "masks": masks.cpu(), "null": null.cpu(), "null_mask": null_mask.cpu()}, tmp))
-    return states.cpu(), masks.cpu(), null.cpu(), null_mask.cpu()
+        {**key, "states": states, "masks": masks, "null": null.cpu(), "null_mask": null_mask.cpu()}, tmp))
+    return states, masks, null.cpu(), null_mask.cpu()
+
+
+def load_uncaptioned(out: Path) -> torch.Tensor:
+    """(U, 64, 64) float32 ink of the block's glyphs without a definition, rendered once into the run folder."""
+    import numpy as np
+
+    cache = out / "uncaptioned.npz"
+    if not cache.exists():
+        from glyffuser.data.build import uncaptioned_images
+
+        images, codepoints = uncaptioned_images()
+        atomic_write(cache, lambda tmp: np.savez_compressed(open(tmp, "wb"), images=images, codepoints=codepoints))
+    with np.load(cache) as saved:
+        return torch.from_numpy(saved["images"].astype(np.float32) / 255.0)
 
 
 class Trainer:
@@ -127,9 +190,18 @@ class Trainer:
         glyphs = load_glyphs()
         count = cfg.limit or len(glyphs)
         self.teacher = load_model(cfg.teacher, self.device).requires_grad_(False) if cfg.teacher else None
-        self.model_config = self.teacher.config if self.teacher else model_config_for(cfg.size)
-        self.images = (resize_images(glyphs.images[:count], self.model_config.image_size) * 2 - 1).to(self.device)
-        states, masks, null, null_mask = load_text_cache(self.out, glyphs.definitions[:count], self.device)
+        self.model_config = run_model_config(cfg, self.teacher)
+        if cfg.self_guidance and not (self.model_config.guidance_embedding and not self.teacher):
+            raise ValueError("--self-guidance needs a guidance-embedded model from --init (a distilled student), and no --teacher")
+        images = glyphs.images[:count]
+        if cfg.uncaptioned:
+            import numpy as np
+
+            images = np.concatenate([images, load_uncaptioned(self.out).numpy()])
+        self.captioned = count  # rows past this have no caption: always the null prompt
+        self.images = (resize_images(images, self.model_config.image_size) * 2 - 1).to(self.device)
+        states, masks, null, null_mask = load_text_cache(self.out, glyphs.definitions[:count], self.device,
+                                                         cfg.caption_variants, cfg.seed, cfg.word_dropout)
         self.states, self.masks = states.to(self.device), masks.to(self.device)
         self.null, self.null_mask = null.to(self.device), null_mask.to(self.device)
         if self.device.type == "cuda":
@@ -137,7 +209,10 @@ class Trainer:
             torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
         self.schedule = NoiseSchedule.create(self.model_config.schedule)
         torch.manual_seed(cfg.seed)  # only the initial weights
-        self.model = (student_of(self.teacher, cfg.guidance_max) if self.teacher else GlyphUNet(self.model_config)).to(self.device)
+        if self.teacher:
+            self.model = student_of(self.teacher, cfg.guidance_max).to(self.device)
+        else:
+            self.model = GlyphUNet(self.model_config).to(self.device)
         self.model_config = self.model.config
         self.init_record = self._load_init(cfg.init) if cfg.init else None
         self.ema = GlyphUNet(self.model_config).to(self.device).eval().requires_grad_(False)
@@ -145,13 +220,17 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.data_gen = torch.Generator().manual_seed(cfg.seed)
         self.noise_gen = torch.Generator(self.device).manual_seed(cfg.seed + 1)
-        self.step, self.epoch, self.order, self.cursor, self.elapsed = 0, 0, torch.randperm(count, generator=self.data_gen), 0, 0.0
+        rows = len(self.images)
+        self.step, self.epoch, self.order, self.cursor, self.elapsed = 0, 0, torch.randperm(rows, generator=self.data_gen), 0, 0.0
 
     def _load_init(self, folder: str) -> dict:
-        """Start from a saved model's weights; returns that model's training record."""
+        """Start from a saved model's weights (refitted to a larger patch if asked); returns that model's training record."""
         start = load_model(folder, self.device)
+        state = start.state_dict()
+        if (start.config.image_size, start.config.patch) != (self.model_config.image_size, self.model_config.patch):
+            state = repatch_state(state, start.config, self.model_config)
         try:
-            self.model.load_state_dict(start.state_dict())
+            self.model.load_state_dict(state)
         except RuntimeError as err:
             raise ValueError(f"--init {folder}: its weights do not fit this run's network ({str(err).splitlines()[0]})") from None
         return start.config.extra
@@ -172,21 +251,40 @@ class Trainer:
         return torch.cat(take).to(self.device)
 
     # --- one step -------------------------------------------------------------
+    def captions_for(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Token states (B, L, D), masks (B, L) and a (B,) bool "has a caption" for dataset rows.
+
+        Each captioned row takes one of its caption variants at random, plus ``text_noise``;
+        text dropout and the uncaptioned rows take the null prompt.
+        """
+        batch = len(idx)
+        variant = torch.randint(0, self.states.shape[1], (batch,), generator=self.noise_gen, device=self.device)
+        row = idx.clamp(max=self.captioned - 1)
+        drop = torch.rand(batch, generator=self.noise_gen, device=self.device) < self.cfg.text_dropout
+        drop |= idx >= self.captioned
+        states, masks = self.states[row, variant].float(), self.masks[row, variant]
+        if self.cfg.text_noise:
+            noise = torch.randn(states.shape, generator=self.noise_gen, device=self.device)
+            states = states + self.cfg.text_noise * noise * masks[..., None]
+        text = torch.where(drop[:, None, None], self.null.float()[None], states)
+        mask = torch.where(drop[:, None], self.null_mask[None], masks)
+        return text, mask, ~drop
+
     def loss_on(self, idx: torch.Tensor) -> torch.Tensor:
         x0 = self.images[idx]  # (B, 1, S, S)
         batch = len(idx)
         t = torch.randint(0, self.schedule.num_steps, (batch,), generator=self.noise_gen, device=self.device)
         noise = torch.randn(x0.shape, generator=self.noise_gen, device=self.device)
-        drop = torch.rand(batch, generator=self.noise_gen, device=self.device) < self.cfg.text_dropout
-        text = torch.where(drop[:, None, None], self.null[None], self.states[idx]).float()
-        mask = torch.where(drop[:, None], self.null_mask[None], self.masks[idx])
+        text, mask, captioned = self.captions_for(idx)
         x_t = self.schedule.q_sample(x0, t, noise)
         guidance = None
-        if self.teacher is None:
-            target = self.schedule.velocity(x0, t, noise)
-        else:
+        if self.teacher is not None:
             guidance = torch.rand(batch, generator=self.noise_gen, device=self.device) * self.cfg.guidance_max
             target = self.guided_target(x_t, t, text, mask, guidance)
+        else:
+            target = self.schedule.velocity(x0, t, noise)
+            if self.cfg.self_guidance:
+                guidance, target = self.self_guided_target(x_t, t, text, mask, captioned, target)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
             pred = self.model(x_t, t, text, mask, guidance)
         return F.mse_loss(pred.float(), target)
@@ -201,6 +299,32 @@ class Trainer:
             out = self.teacher(torch.cat([x_t, x_t]), torch.cat([t, t]), torch.cat([text, null]), torch.cat([mask, null_mask]))
         v_cond, v_null = out.float().chunk(2)
         return v_null + guidance[:, None, None, None] * (v_cond - v_null)
+
+    @torch.no_grad()
+    def self_guided_target(self, x_t, t, text, mask, captioned, target) -> tuple[torch.Tensor, torch.Tensor]:
+        """Scales w (B,) and targets (B, 1, S, S) for ``--self-guidance``.
+
+        A share of captioned examples gets w ~ U[0, guidance_max] and the target
+        v + (w − 1)(v_ema(x_t, c) − v_ema(x_t, ∅)); null-prompt examples get a random w
+        and the plain v (the guided v of the null prompt is its v); the rest w = 1.
+        """
+        batch = len(x_t)
+        draw = torch.rand(batch, generator=self.noise_gen, device=self.device) * self.cfg.guidance_max
+        guided = captioned & (torch.rand(batch, generator=self.noise_gen, device=self.device) < self.cfg.self_guidance)
+        guidance = torch.where(guided | ~captioned, draw, torch.ones_like(draw))
+        if guided.any():
+            pick = guided.nonzero()[:, 0]
+            n = len(pick)
+            null = self.null.float()[None].expand(n, -1, -1)
+            null_mask = self.null_mask[None].expand(n, -1)
+            ones = torch.ones(2 * n, device=self.device)
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+                out = self.ema(torch.cat([x_t[pick], x_t[pick]]), torch.cat([t[pick], t[pick]]), torch.cat([text[pick], null]),
+                               torch.cat([mask[pick], null_mask]), ones)
+            v_cond, v_null = out.float().chunk(2)
+            target = target.clone()
+            target[pick] += (guidance[pick] - 1)[:, None, None, None] * (v_cond - v_null)
+        return guidance, target
 
     def train_step(self) -> float:
         lr = self.cfg.lr * min(1.0, (self.step + 1) / self.cfg.warmup_steps)

@@ -43,6 +43,17 @@ def timestep_slider(value: int = 500, label: str = "timestep t", **kwargs) -> gr
     return gr.Slider(0, NUM_STEPS - 1, value=value, step=1, label=label, **kwargs)
 
 
+def moved(*sliders: gr.Slider) -> list:
+    """Triggers for a figure that follows sliders: every change a user makes.
+
+    A slider's ``input`` fires while it is dragged, for each arrow key and for a typed
+    number (``release`` fires only when a mouse lets go). Wire it with
+    ``trigger_mode="always_last"``, so a fast drag sends the newest value once the server
+    is free instead of queueing every intermediate one.
+    """
+    return [s.input for s in sliders]
+
+
 def schedule_radio(value: str = "cosine") -> gr.Radio:
     return gr.Radio(list(SCHEDULES), value=value, label="noise schedule",
                     info="cosine: Nichol & Dhariwal 2021 (the shipped model's); linear: Ho et al. 2020")

@@ -107,3 +107,20 @@ def build(unihan_source=None, font_source=None, out: Path = GLYPHS_FILE) -> tupl
         "licences": LICENCES,
     }
     return save_arrays(Path(out), arrays, manifest), report
+
+
+def uncaptioned_images(unihan_source=None, font_source=None, codepoints=range(BLOCK[0], BLOCK[1] + 1)) -> tuple[np.ndarray, np.ndarray]:
+    """The block's glyphs that have no ``kDefinition``: examples without a caption.
+
+    They teach the unconditional model (the null prompt) more shapes than the
+    captioned rows alone. Needs the same sources as :func:`build`.
+
+    Returns:
+        (images (U, 64, 64) uint8 ink, codepoints (U,) int32), blank and tofu glyphs left out.
+    """
+    unihan, _ = read_unihan(unihan_source)
+    renderer = GlyphRenderer(find_font(font_source), IMAGE_SIZE)
+    chosen = [cp for cp in codepoints if "kDefinition" not in unihan.get(cp, {}) and renderer.has_glyph(chr(cp))]
+    images = np.stack([np.round(renderer.render(chr(cp)) * 255).astype(np.uint8) for cp in chosen])
+    keep = images.reshape(len(chosen), -1).max(axis=1) > 0
+    return images[keep], np.array(chosen, np.int32)[keep]
