@@ -1,14 +1,21 @@
-"""What the model learned, measured: radical accuracy, Fréchet distance, novelty.
+"""What the model learned, measured: radical accuracy, variety, novelty, Fréchet distance.
 
 * Radical meter: the share of samples for a prompt such as "gold" that the
   independent classifier (:mod:`glyffuser.classifier`) reads as carrying the
   prompt's radical (金/钅, 167). Chance is the radical's share of the dataset.
+* Variety: the mean pairwise distance of a prompt's samples, as a share of the
+  same measure for as many real glyphs with the prompt's radical (a model that
+  learned the distribution gives about 1; one that copies one glyph, about 0).
+* Novelty: the share of samples within RMS 0.10 of a training glyph (copies), and
+  the number of distinct nearest training glyphs among a prompt's samples.
 * Fréchet distance between classifier features of generated and real glyphs
   (the FID recipe of Heusel et al. 2017 with our own feature extractor),
   reported beside the real-vs-real floor for the same counts.
-* Nearest training glyph of each sample, and a projector onto the 2-D map.
 
-``python -m glyffuser.evaluate`` prints the report.
+Distances are RMS differences of ink in [0, 1] at 32x32, area-downsampled, so
+models of any size are compared on one scale. Prompts come in two sets
+(:mod:`glyffuser.prompt_sets`): the README's ten, and a held-out set fixed before
+training that no choice is tuned on. ``python -m glyffuser.evaluate`` prints the report.
 """
 
 from __future__ import annotations
@@ -25,12 +32,12 @@ import torch
 import torch.nn.functional as F
 
 from glyffuser.classifier import load_radical_net
+from glyffuser.prompt_sets import PROMPT_SETS, README_PROMPTS
 
-PROMPT_RADICALS = {
-    "gold": 167, "water": 85, "fire": 86, "tree": 75, "grass": 140,
-    "insect": 142, "sickness": 104, "bird": 196, "fish": 195, "speech": 149,
-}
-SIMPLIFIED_FORMS = {167: "钅", 85: "氵", 140: "艹", 196: "鸟", 195: "鱼", 149: "讠"}
+PROMPT_RADICALS = README_PROMPTS
+SIMPLIFIED_FORMS = {167: "钅", 85: "氵", 140: "艹", 196: "鸟", 195: "鱼", 149: "讠", 120: "纟", 64: "扌", 61: "忄"}
+COPY_DISTANCE = 0.10  # RMS ink distance at 32x32 below which a sample counts as a copy
+COMPARE_SIZE = 32
 
 
 def radical_char(radical: int) -> str:
@@ -54,7 +61,46 @@ def _as_batch(ink: np.ndarray) -> torch.Tensor:
     """(B, H, W) ink in [0, 1] -> (B, 1, 32, 32) tensor."""
     x = torch.from_numpy(np.ascontiguousarray(ink, dtype=np.float32))
     x = x[:, None] if x.ndim == 3 else x
-    return x if x.shape[-1] == 32 else F.adaptive_avg_pool2d(x, 32)
+    return x if x.shape[-1] == COMPARE_SIZE else F.adaptive_avg_pool2d(x, COMPARE_SIZE)
+
+
+def flat_32(ink: np.ndarray) -> np.ndarray:
+    """(B, H, W) ink (H a multiple of 32) -> (B, 1024) float32, area-downsampled to 32x32."""
+    return _as_batch(ink).reshape(len(ink), -1).numpy()
+
+
+def mean_pairwise_distance(ink: np.ndarray) -> float:
+    """Mean RMS ink distance over all pairs of (B, H, W) glyphs (B ≥ 2), at 32x32."""
+    flat = flat_32(ink).astype(np.float64)
+    sq = (flat**2).sum(1)
+    d2 = np.maximum(sq[:, None] + sq[None] - 2 * flat @ flat.T, 0) / flat.shape[1]
+    upper = np.triu_indices(len(flat), 1)
+    return float(np.sqrt(d2[upper]).mean())
+
+
+@lru_cache(maxsize=64)
+def real_variety(radical: int, count: int = 16, draws: int = 32, seed: int = 0) -> float:
+    """Mean pairwise distance of ``count`` random real glyphs with ``radical``, averaged over ``draws`` draws."""
+    from glyffuser.data import load_glyphs
+
+    glyphs = load_glyphs()
+    rows = np.flatnonzero(glyphs.radicals == radical)
+    rng = np.random.default_rng(seed)
+    return float(np.mean([mean_pairwise_distance(glyphs.images[rng.choice(rows, count, replace=False)])
+                          for _ in range(draws)]))
+
+
+def novelty(ink: np.ndarray) -> dict:
+    """Copies and distinct nearest training glyphs of (B, H, W) samples.
+
+    Returns:
+        {"copies": share of samples within :data:`COPY_DISTANCE` of a training glyph,
+         "distinct_nearest": number of distinct nearest training glyphs,
+         "median_nn_distance": median distance to the nearest training glyph}.
+    """
+    idx, dist = nearest_glyphs(ink)
+    return {"copies": float((dist < COPY_DISTANCE).mean()), "distinct_nearest": int(len(set(idx.tolist()))),
+            "median_nn_distance": float(np.median(dist))}
 
 
 class RadicalClassifier:
@@ -111,13 +157,13 @@ def nearest_glyphs(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Nearest dataset glyph of each sample.
 
     Args:
-        ink: (B, 32, 32) samples.
+        ink: (B, H, W) samples, compared at 32x32.
 
     Returns:
         (indices (B,) into ``load_glyphs()``, RMS pixel distances (B,) in [0, 1]).
     """
     ref = _reference_32()
-    flat = np.asarray(ink, np.float32).reshape(len(ink), -1)
+    flat = flat_32(ink)
     d2 = (flat**2).sum(1)[:, None] - 2 * flat @ ref.T + (ref**2).sum(1)[None]
     idx = d2.argmin(1)
     return idx, np.sqrt(np.maximum(d2[np.arange(len(idx)), idx], 0) / flat.shape[1])
@@ -133,61 +179,90 @@ def _map_projector():
 
 
 def project_to_map(ink: np.ndarray) -> np.ndarray:
-    """(B, 32, 32) ink -> (B, 2) glyph-map coordinates (distance-weighted 10-NN regression)."""
-    return _map_projector().predict(np.asarray(ink, np.float32).reshape(len(ink), -1)).astype(np.float32)
+    """(B, H, W) ink -> (B, 2) glyph-map coordinates (distance-weighted 10-NN regression at 32x32)."""
+    return _map_projector().predict(flat_32(ink)).astype(np.float32)
 
 
-def report(n: int = 32, steps: int = 30, guidance: float = 3.0, sampler: str = "dpm", fd_count: int = 512, seed: int = 0,
-           model_dir: str | None = None) -> dict:
-    """Radical accuracy per prompt and Fréchet distances, with chance levels and the floor.
+def prompt_measures(samples: np.ndarray, radical: int, classifier: RadicalClassifier, chance: float) -> dict:
+    """Every measure of one prompt's (B, H, W) samples."""
+    hits, total = radical_meter(samples, radical, classifier)
+    variety = mean_pairwise_distance(samples)
+    real = real_variety(radical, count=len(samples))
+    return {"radical": radical, "hits": hits, "total": total, "share": hits / total, "chance": chance,
+            "variety": variety, "real_variety": real, "variety_ratio": variety / real, **novelty(samples)}
 
-    ``model_dir``: a model folder other than the shipped ``assets/model``.
+
+def summarise(rows: dict) -> dict:
+    """Means over a set's prompts."""
+    keys = ("share", "chance", "variety_ratio", "copies", "distinct_nearest", "median_nn_distance")
+    return {k: float(np.mean([r[k] for r in rows.values()])) for k in keys}
+
+
+def report(n: int = 16, steps: int = 120, guidance: float | None = None, sampler: str = "dpm", fd_count: int = 512,
+           seed: int = 0, model_dir: str | None = None, guidance_t_max: int | None = None,
+           sets: tuple = ("readme", "held_out"), fd_steps: int = 30) -> dict:
+    """All measures per prompt for each prompt set, their means, and the Fréchet distances.
+
+    ``guidance`` / ``guidance_t_max`` default to the pipeline's; ``model_dir``: a model folder
+    other than the shipped ``assets/model``; ``fd_count = 0`` skips the Fréchet distance.
     """
     import glyffuser
     from glyffuser.data import load_glyphs
+    from glyffuser.pipeline import DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_T_MAX
 
+    guidance = DEFAULT_GUIDANCE if guidance is None else guidance
+    guidance_t_max = DEFAULT_GUIDANCE_T_MAX if guidance_t_max is None else guidance_t_max
     pipe = glyffuser.load_pipeline(model_dir)
     classifier, glyphs = load_classifier(), load_glyphs()
-    rows, start = {}, time.perf_counter()
-    for word, radical in PROMPT_RADICALS.items():
-        samples = pipe(word, n=n, steps=steps, guidance=guidance, seed=seed, sampler=sampler)
-        hits, total = radical_meter(samples, radical, classifier)
-        _, dist = nearest_glyphs(samples)
-        rows[word] = {"radical": radical, "hits": hits, "total": total, "share": hits / total,
-                      "chance": float((glyphs.radicals == radical).mean()), "median_nn_distance": float(np.median(dist))}
-        print(f"{word:9s} {radical_label(radical):10s} {hits:3d}/{total}  (chance {rows[word]['chance']:.1%})", flush=True)
-    rng = np.random.default_rng(seed)
-    real = rng.permutation(len(glyphs))
-    real_a, real_b = glyphs.images[real[:fd_count]], glyphs.images[real[fd_count:2 * fd_count]]
-    unguided = np.concatenate([pipe("", n=min(64, fd_count - i), steps=steps, guidance=0.0, seed=seed + 1000 + i, sampler=sampler)
-                               for i in range(0, fd_count, 64)])
-    feats = {k: classifier.features(v) for k, v in {"real_a": real_a, "real_b": real_b, "unguided": unguided}.items()}
-    result = {
-        "prompts": rows,
-        "mean_share": float(np.mean([r["share"] for r in rows.values()])),
-        "mean_chance": float(np.mean([r["chance"] for r in rows.values()])),
-        "frechet_unguided": frechet_distance(feats["unguided"], feats["real_a"]),
-        "frechet_floor_real_vs_real": frechet_distance(feats["real_b"], feats["real_a"]),
-        "settings": {"n": n, "steps": steps, "guidance": guidance, "sampler": sampler, "fd_count": fd_count, "seed": seed,
-                     "model": str(model_dir or "assets/model")},
-        "seconds": round(time.perf_counter() - start, 1),
-    }
+    result, start = {"sets": {}}, time.perf_counter()
+    for name in sets:
+        rows = {}
+        for prompt, radical in PROMPT_SETS[name].items():
+            samples = pipe(prompt, n=n, steps=steps, guidance=guidance, seed=seed, sampler=sampler, guidance_t_max=guidance_t_max)
+            rows[prompt] = prompt_measures(samples, radical, classifier, float((glyphs.radicals == radical).mean()))
+            r = rows[prompt]
+            print(f"{prompt[:34]:34s} {radical_label(radical):9s} {r['hits']:3d}/{r['total']}  variety {r['variety_ratio']:.2f}  "
+                  f"copies {r['copies']:.0%}  distinct {r['distinct_nearest']:2d}", flush=True)
+        result["sets"][name] = {"prompts": rows, "mean": summarise(rows)}
+    if fd_count:
+        rng = np.random.default_rng(seed)
+        real = rng.permutation(len(glyphs))
+        real_a, real_b = glyphs.images[real[:fd_count]], glyphs.images[real[fd_count:2 * fd_count]]
+        unguided = np.concatenate([pipe("", n=min(64, fd_count - i), steps=fd_steps, guidance=0.0, seed=seed + 1000 + i, sampler=sampler)
+                                   for i in range(0, fd_count, 64)])
+        feats = {k: classifier.features(v) for k, v in {"real_a": real_a, "real_b": real_b, "unguided": unguided}.items()}
+        result["frechet_unguided"] = frechet_distance(feats["unguided"], feats["real_a"])
+        result["frechet_floor_real_vs_real"] = frechet_distance(feats["real_b"], feats["real_a"])
+        result["unguided_novelty"] = novelty(unguided[:64])
+    result["settings"] = {"n": n, "steps": steps, "guidance": guidance, "guidance_t_max": guidance_t_max, "sampler": sampler,
+                          "fd_count": fd_count, "fd_steps": fd_steps, "seed": seed, "model": str(model_dir or "assets/model"),
+                          "image_size": pipe.size}
+    result["seconds"] = round(time.perf_counter() - start, 1)
     return result
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m glyffuser.evaluate", description="Radical accuracy and Fréchet distance of the shipped model.")
-    parser.add_argument("--n", type=int, default=32)
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--guidance", type=float, default=3.0)
+    parser = argparse.ArgumentParser(prog="python -m glyffuser.evaluate",
+                                     description="Radical accuracy, variety, novelty and Fréchet distance of a model.")
+    parser.add_argument("--n", type=int, default=16, help="samples per prompt")
+    parser.add_argument("--steps", type=int, default=120)
+    parser.add_argument("--guidance", type=float, help="default: the pipeline's")
+    parser.add_argument("--guidance-t-max", type=int, help="default: the pipeline's")
     parser.add_argument("--sampler", default="dpm")
-    parser.add_argument("--fd-count", type=int, default=512)
+    parser.add_argument("--fd-count", type=int, default=512, help="samples for the Fréchet distance (0 skips it)")
+    parser.add_argument("--sets", default="readme,held_out", help="comma-separated prompt sets: readme, held_out")
     parser.add_argument("--model", help="a model folder (default: the shipped assets/model)")
     parser.add_argument("--json", help="also write the report to this file")
     args = parser.parse_args(argv)
-    result = report(args.n, args.steps, args.guidance, args.sampler, args.fd_count, model_dir=args.model)
-    print(f"mean share {result['mean_share']:.1%} (chance {result['mean_chance']:.1%}); Fréchet unguided "
-          f"{result['frechet_unguided']:.2f}, real-vs-real floor {result['frechet_floor_real_vs_real']:.2f}")
+    sets = tuple(s for s in args.sets.split(",") if s)
+    result = report(args.n, args.steps, args.guidance, args.sampler, args.fd_count, model_dir=args.model,
+                    guidance_t_max=args.guidance_t_max, sets=sets)
+    for name, part in result["sets"].items():
+        m = part["mean"]
+        print(f"{name}: radical {m['share']:.1%} (chance {m['chance']:.1%}), variety {m['variety_ratio']:.2f} of real, "
+              f"copies {m['copies']:.1%}, distinct nearest {m['distinct_nearest']:.1f}")
+    if "frechet_unguided" in result:
+        print(f"Fréchet unguided {result['frechet_unguided']:.2f}, real-vs-real floor {result['frechet_floor_real_vs_real']:.2f}")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(result, handle, indent=2)

@@ -33,6 +33,11 @@ MAX_GLYPHS = 64
 MAX_STEPS = 1000
 MAX_GUIDANCE = 20.0
 MAX_PROMPT_CHARS = 1000
+MAX_T = 999
+# The shipped model's defaults, chosen by `python -m glyffuser.evaluate` (docs/results): guidance w
+# applies only at t <= DEFAULT_GUIDANCE_T_MAX; above, the conditional model acts alone.
+DEFAULT_GUIDANCE = 3.0
+DEFAULT_GUIDANCE_T_MAX = 999
 
 
 class PipelineInputError(ValueError):
@@ -49,6 +54,7 @@ class Request:
     guidance: float
     seed: int
     sampler: str
+    guidance_t_max: int = DEFAULT_GUIDANCE_T_MAX
     notes: tuple = field(default=())
 
     @property
@@ -79,7 +85,8 @@ def _as_int(name: str, value, low: int, high: int) -> int:
     return int(number)
 
 
-def check_request(prompt, n=16, steps=120, guidance=3.0, seed=0, sampler="dpm") -> Request:
+def check_request(prompt, n=16, steps=120, guidance=DEFAULT_GUIDANCE, seed=0, sampler="dpm",
+                  guidance_t_max=DEFAULT_GUIDANCE_T_MAX) -> Request:
     """Validate sampling arguments.
 
     Args:
@@ -89,6 +96,7 @@ def check_request(prompt, n=16, steps=120, guidance=3.0, seed=0, sampler="dpm") 
         guidance: classifier-free guidance scale w ≥ 0 (0 = unconditional, 1 = conditional only).
         seed: 0 to 2**31 - 1.
         sampler: "ddpm", "ddim" or "dpm".
+        guidance_t_max: 0-999; w applies at t ≤ this, the conditional model alone above (999: everywhere).
 
     Raises:
         PipelineInputError: naming the bad argument and its allowed values.
@@ -120,7 +128,8 @@ def check_request(prompt, n=16, steps=120, guidance=3.0, seed=0, sampler="dpm") 
     seed = _as_int("seed", seed, 0, 2**31 - 1)
     if sampler not in SAMPLERS:
         raise PipelineInputError(f"sampler must be one of {', '.join(SAMPLERS)}, not {sampler!r}.")
-    return Request(tuple(prompts), n, steps, guidance, seed, sampler, tuple(dict.fromkeys(notes)))
+    guidance_t_max = _as_int("guidance_t_max", guidance_t_max, 0, MAX_T)
+    return Request(tuple(prompts), n, steps, guidance, seed, sampler, guidance_t_max, tuple(dict.fromkeys(notes)))
 
 
 class GlyphPipeline:
@@ -171,31 +180,34 @@ class GlyphPipeline:
         return SplitBatchModel(self.traced)
 
     @torch.inference_mode()  # on a generator: only while it runs, never in the caller between steps
-    def iter_steps(self, prompt, n=16, steps=120, guidance=3.0, seed=0, sampler="dpm") -> Iterator[PipelineStep]:
+    def iter_steps(self, prompt, n=16, steps=120, guidance=DEFAULT_GUIDANCE, seed=0, sampler="dpm",
+                   guidance_t_max=DEFAULT_GUIDANCE_T_MAX) -> Iterator[PipelineStep]:
         """Yield every step of sampling (arguments as in :func:`check_request`)."""
-        request = check_request(prompt, n, steps, guidance, seed, sampler)
+        request = check_request(prompt, n, steps, guidance, seed, sampler, guidance_t_max)
         cond, mask, null, null_mask, _ = self.conditions(request)
         x_T = self.initial_noise(request)
         generator = torch.Generator().manual_seed(request.seed + 10_007)
         for step in iter_denoise(self.run_model(), cond, mask, null, null_mask, x_T, request.sampler,
-                                 request.steps, request.guidance, generator):
+                                 request.steps, request.guidance, generator, request.guidance_t_max):
             yield PipelineStep(step.index, request.steps, step.t, to_ink(step.x_t), to_ink(step.pred_x0))
             last = step
         yield PipelineStep(request.steps, request.steps, -1, to_ink(last.x_prev), to_ink(last.x_prev))
 
-    def __call__(self, prompt, n=16, steps=120, guidance=3.0, seed=0, sampler="dpm") -> np.ndarray:
+    def __call__(self, prompt, n=16, steps=120, guidance=DEFAULT_GUIDANCE, seed=0, sampler="dpm",
+                 guidance_t_max=DEFAULT_GUIDANCE_T_MAX) -> np.ndarray:
         """Sample glyphs.
 
         Returns:
-            (B, S, S) float32 in [0, 1], 1 = ink; B = n x number of prompts.
+            (B, S, S) float32 in [0, 1], 1 = ink; B = n x number of prompts; S = the model's size.
         """
-        for step in self.iter_steps(prompt, n, steps, guidance, seed, sampler):
+        for step in self.iter_steps(prompt, n, steps, guidance, seed, sampler, guidance_t_max):
             pass
         return step.x_t
 
-    def first_step(self, prompt, n=16, guidance=3.0, seed=0, steps=120, sampler="dpm") -> PipelineStep:
+    def first_step(self, prompt, n=16, guidance=DEFAULT_GUIDANCE, seed=0, steps=120, sampler="dpm",
+                   guidance_t_max=DEFAULT_GUIDANCE_T_MAX) -> PipelineStep:
         """The model's first step from pure noise: what the prompt pulls x0 towards."""
-        return next(self.iter_steps(prompt, n, steps, guidance, seed, sampler))
+        return next(self.iter_steps(prompt, n, steps, guidance, seed, sampler, guidance_t_max))
 
 
 def load_pipeline(model_dir: str | Path | None = None) -> GlyphPipeline:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from glyffuser.pipeline import PipelineInputError, check_request
+from glyffuser.pipeline import DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_T_MAX, PipelineInputError, check_request
 
 FORMATS = (".png", ".gif", ".npy")
 
@@ -46,7 +46,9 @@ def main(argv=None) -> int:
     parser.add_argument("prompt", nargs="+", help="one or more English prompts; \"\" samples unconditionally")
     parser.add_argument("--n", type=int, default=16, help="glyphs per prompt (1-64 in all)")
     parser.add_argument("--steps", type=int, default=120, help="denoising steps, 1-1000")
-    parser.add_argument("--guidance", type=float, default=3.0, help="classifier-free guidance scale, ≥ 0")
+    parser.add_argument("--guidance", type=float, default=DEFAULT_GUIDANCE, help="classifier-free guidance scale, ≥ 0")
+    parser.add_argument("--guidance-t-max", type=int, default=DEFAULT_GUIDANCE_T_MAX,
+                        help="guidance applies at t ≤ this (0-999); above, the conditional model alone")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sampler", default="dpm", help="ddpm, ddim or dpm (DPM-Solver++ 2M)")
     parser.add_argument("--out", default="glyphs.png", help="output file: .png, .gif or .npy")
@@ -60,7 +62,7 @@ def main(argv=None) -> int:
         return 2
     prompts = args.prompt if len(args.prompt) > 1 else args.prompt[0]
     try:
-        request = check_request(prompts, args.n, args.steps, args.guidance, args.seed, args.sampler)
+        request = check_request(prompts, args.n, args.steps, args.guidance, args.seed, args.sampler, args.guidance_t_max)
     except PipelineInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -74,7 +76,7 @@ def main(argv=None) -> int:
         print("note: a prompt was longer than the encoder's 32 tokens and was truncated", file=sys.stderr)
     keep_all = out.suffix.lower() == ".gif"
     steps = []
-    for step in pipe.iter_steps(prompts, args.n, args.steps, args.guidance, args.seed, args.sampler):
+    for step in pipe.iter_steps(prompts, args.n, args.steps, args.guidance, args.seed, args.sampler, args.guidance_t_max):
         if keep_all or step.t == -1:
             steps.append(step)
     write_output(steps, out, cols=min(8, request.batch))

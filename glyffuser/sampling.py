@@ -4,7 +4,10 @@ Stepping uses diffusers' schedulers (DDPM ancestral, Ho et al. 2020; DDIM,
 Song et al. 2021; DPM-Solver++ 2M, Lu et al. 2022), each created fresh per
 call so concurrent requests share no state. Classifier-free guidance (Ho &
 Salimans 2022) runs the conditional and null prompts in one batch, or, for a
-guidance-distilled model, is one pass that takes w as an input.
+guidance-distilled model, is one pass that takes w as an input. Guidance can be
+limited to an interval of noise levels (Kynkäänniemi et al. 2024): above
+``guidance_t_max`` the conditional model acts alone, which keeps the variety that
+guidance at the highest noise levels collapses.
 """
 
 from __future__ import annotations
@@ -135,9 +138,15 @@ def guided_velocity(model, x: torch.Tensor, t: int, cond: torch.Tensor, cond_mas
     return guided_pair(model, x, t, cond, cond_mask, null, null_mask, guidance)[0]
 
 
+def guidance_at(t: int, guidance: float, guidance_t_max: int) -> float:
+    """The scale used at timestep t: ``guidance`` for t ≤ ``guidance_t_max``, else at most 1 (no guidance)."""
+    return guidance if t <= guidance_t_max else min(guidance, 1.0)
+
+
 @torch.no_grad()
 def iter_denoise(model, cond, cond_mask, null, null_mask, x_T: torch.Tensor, sampler: str = "dpm", steps: int = 120,
-                 guidance: float = 3.0, generator: torch.Generator | None = None) -> Iterator[Step]:
+                 guidance: float = 3.0, generator: torch.Generator | None = None,
+                 guidance_t_max: int = 999) -> Iterator[Step]:
     """Run the reverse process from x_T, yielding each step.
 
     Args:
@@ -145,6 +154,7 @@ def iter_denoise(model, cond, cond_mask, null, null_mask, x_T: torch.Tensor, sam
         cond, null: (B, L, D) prompt and null token states; masks (B, L) bool.
         x_T: (B, 1, S, S) starting noise.
         generator: drives the DDPM sampler's fresh noise.
+        guidance_t_max: guidance applies at t ≤ this; above it the scale is min(w, 1).
     """
     scheduler = make_scheduler(sampler, model.config.schedule, model.config.prediction_type)
     scheduler.set_timesteps(steps)
@@ -152,7 +162,7 @@ def iter_denoise(model, cond, cond_mask, null, null_mask, x_T: torch.Tensor, sam
     x = x_T
     for index, t in enumerate(scheduler.timesteps):
         t = int(t)
-        v = guided_velocity(model, x, t, cond, cond_mask, null, null_mask, guidance)
+        v = guided_velocity(model, x, t, cond, cond_mask, null, null_mask, guidance_at(t, guidance, guidance_t_max))
         kwargs = {"generator": generator} if sampler == "ddpm" else {}
         out = scheduler.step(v, t, x, return_dict=True, **kwargs)
         pred_x0 = getattr(out, "pred_original_sample", None)
