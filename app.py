@@ -3,6 +3,10 @@
 This file only assembles the tabs. Each tab is a module in ``tabs/`` with a
 ``build_tab(resources)`` function that opens its own ``gr.Tab``; heavy objects load
 lazily through ``tabs/resources.py``. A tab module that is not there (yet) is skipped.
+A ``build_tab`` may return links, ``{button: tab id}``: buttons that open another tab.
+
+The tab bar wraps onto more rows instead of hiding tabs behind an overflow menu, so every
+tab is one click away at any width.
 
 Run ``python app.py`` (port from ``GRADIO_SERVER_PORT``, default 7860, on 0.0.0.0).
 """
@@ -68,14 +72,34 @@ def available_tabs(names=TAB_MODULES) -> list:
     return modules
 
 
+def open_tab(tab_id: str):
+    """The update that selects tab ``tab_id`` of the course."""
+    return gr.Tabs(selected=tab_id)
+
+
+def link_buttons(tabs: gr.Tabs, links: dict) -> None:
+    """Wire each button of ``links`` ({button: tab id}) to open its tab.
+
+    Selecting a tab is a server update (``gr.Tabs(selected=...)``), which works whether or
+    not the tab's button is on screen; it skips the queue, so a busy model never delays it.
+    """
+    for button, tab_id in links.items():
+        button.click(lambda tab_id=tab_id: open_tab(tab_id), inputs=None, outputs=tabs, queue=False,
+                     api_visibility="private", show_progress="hidden")
+
+
 def build_demo() -> gr.Blocks:
     """The whole app: a header and one tab per available tab module, queue on."""
     # streamed frames are cached files: sweep those older than 30 minutes every 10 minutes
     with gr.Blocks(title="Glyffuser Explorer", delete_cache=(600, 1800)) as demo:
         gr.Markdown(HEADER, elem_classes=["app-header"])
-        with gr.Tabs():
+        links = {}
+        # "wrap": all tabs stay in the bar, on more rows when narrow (the default "menu"
+        # hides those that do not fit behind an unlabelled overflow button)
+        with gr.Tabs(overflow_behavior="wrap", elem_id="course-tabs") as tabs:
             for module in available_tabs():
-                module.build_tab(resources)
+                links.update(module.build_tab(resources) or {})
+        link_buttons(tabs, links)
     demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY)
     return demo
 

@@ -41,21 +41,16 @@ GUIDE = """
   told what to draw (**7 · Conditioning**) and run from noise to a glyph (**8 · Sampling**).
 """
 
-# (module, button label); a button opens the tab whose label starts with the same number.
+# (module, tab id, button label): the buttons open these tabs (wired in app.py).
 NAVIGATION = (
-    ("tabs.distribution", "1 · Learning a distribution"),
-    ("tabs.glyph_map", "2 · The glyph data"),
-    ("tabs.noising", "3 · Forward noising"),
-    ("tabs.score", "4 · Score field"),
-    ("tabs.training", "6 · The training objective"),
-    ("tabs.conditioning", "7 · Conditioning"),
-    ("tabs.sampling", "8 · Sampling"),
+    ("tabs.distribution", "distribution", "1 · Learning a distribution"),
+    ("tabs.glyph_map", "glyph-map", "2 · The glyph data"),
+    ("tabs.noising", "noising", "3 · Forward noising"),
+    ("tabs.score", "score", "4 · Score field"),
+    ("tabs.training", "training", "6 · The training objective"),
+    ("tabs.conditioning", "conditioning", "7 · Conditioning"),
+    ("tabs.sampling", "sampling", "8 · Sampling"),
 )
-OPEN_TAB_JS = """() => {{
-  const tab = [...document.querySelectorAll("button[role=tab]")]
-    .find((b) => b.textContent.trim().startsWith("{prefix}"));
-  if (tab) tab.click();
-}}"""
 
 DEFAULTS = ("锂", 500, "cosine", 0)
 EXAMPLES = [["锂", 500, "cosine", 0], ["锂", 100, "cosine", 0], ["锂", 900, "linear", 0], ["金", 300, "cosine", 2]]
@@ -101,7 +96,8 @@ class OverviewTab:
         return chain_figure(pictures, t, common.NUM_STEPS), caption
 
 
-def build_tab(resources) -> None:
+def build_tab(resources) -> dict:
+    """The tab; returns its links ``{button: tab id}`` for ``app.py`` to wire."""
     tab = OverviewTab(resources)
     with gr.Tab(TITLE, id="overview"):
         common.explanation(INTRO)
@@ -113,12 +109,11 @@ def build_tab(resources) -> None:
             schedule = common.schedule_radio(DEFAULTS[2])
             seed = common.seed_number(DEFAULTS[3], label="noise seed")
         common.explanation(GUIDE)
-        with gr.Row():
-            for module, label in NAVIGATION:
+        links = {}
+        with gr.Row(elem_classes=["course-links"]):
+            for module, tab_id, label in NAVIGATION:
                 if importlib.util.find_spec(module) is not None:
-                    button = gr.Button(label, size="sm", variant="secondary")
-                    # Runs in the browser only: no server call, so no API endpoint.
-                    button.click(None, js=OPEN_TAB_JS.format(prefix=label.split("·")[0] + "·"))
+                    links[gr.Button(label, size="sm", variant="secondary", min_width=0)] = tab_id
         inputs = [character, t, schedule, seed]
         gr.on(triggers=[character.submit, t.release, schedule.input, seed.submit], fn=tab.overview_chain,
               inputs=inputs, outputs=[chain_plot, caption], api_name="overview_chain", preprocess=False,
@@ -127,3 +122,4 @@ def build_tab(resources) -> None:
                     run_on_click=True, cache_examples=False, api_name="overview_chain_example",
                     preprocess=False, label="Try: other steps, the linear schedule, another glyph")
         common.on_load(lambda: tab.overview_chain(*DEFAULTS), [chain_plot, caption], api_name="overview_chain_initial")
+    return links
