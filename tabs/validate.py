@@ -12,12 +12,14 @@ the in-memory dataset only.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 import logging
 import math
 import unicodedata
 from collections.abc import Callable, Sequence
+from html import escape
 
 import gradio as gr
 
@@ -48,14 +50,25 @@ def describe(value) -> str:
 def number(value, name: str, lo: float, hi: float) -> float:
     """A finite real number in ``[lo, hi]``.
 
+    On the app's page (inside :func:`guarded`) a finite number outside the range is taken
+    as the nearest end, with a warning: a slider's box shows that value once it loses focus.
+
     Raises:
-        gradio.Error: for ``None``, booleans, text, lists, NaN, infinities or values outside.
+        gradio.Error: for ``None``, booleans, text, lists, NaN, infinities or (for API
+        callers) values outside.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise fail(f"{name} must be a number between {lo:g} and {hi:g}, got {describe(value)}.")
     value = float(value)
-    if not math.isfinite(value) or not lo <= value <= hi:
+    if not math.isfinite(value):
         raise fail(f"{name} must be between {lo:g} and {hi:g}, got {value:g}.")
+    if not lo <= value <= hi:
+        if not _IN_BROWSER.get():
+            raise fail(f"{name} must be between {lo:g} and {hi:g}, got {value:g}.")
+        nearest = min(max(value, lo), hi)
+        gr.Warning(f"{name} must be between {lo:g} and {hi:g}; {value:g} was taken as {nearest:g}, "
+                   "the nearest allowed value.", title="Out of range")
+        return nearest
     return value
 
 
@@ -125,12 +138,41 @@ def character(value, glyphs, name: str = "character") -> int:
         ) from None
 
 
+BROWSER = "app"  # the x-gradio-user header Gradio's own page sends with each event (gradio_client: "api")
+# True while a guarded function answers the app's own page (see guarded()).
+_IN_BROWSER: contextvars.ContextVar[bool] = contextvars.ContextVar("in_browser", default=False)
+
+
+def from_browser(request: gr.Request | None) -> bool:
+    """Whether an event came from the app's own page rather than an API client.
+
+    Gradio's page marks each event it sends with the header ``x-gradio-user: app``;
+    ``gradio_client`` sends ``api``. Anything without the mark (a direct Python call,
+    another client) counts as an API call.
+    """
+    headers = getattr(request, "headers", None)
+    return headers is not None and headers.get("x-gradio-user") == BROWSER
+
+
 def guarded(what: str) -> Callable:
-    """Decorate a tab function so that every failure reaches the caller as a ``gradio.Error``.
+    """Decorate a tab function so that every failure reaches the caller as a clear message.
 
     ``gradio.Error`` passes through; a :class:`glyffuser.data.DatasetError` keeps its message
     (it says how to restore the data); anything else is logged with its traceback and
     reported as "``what`` failed". Works for plain and generator functions.
+
+    The answer depends on the caller (see :func:`from_browser`). An API caller gets the
+    ``gradio.Error``. On the app's page an error would put a red "Error" badge over every
+    output of the event and drop its figures, so there:
+
+    * a number outside its range is taken as the nearest allowed value, as a slider's own
+      box does when it loses focus, with a warning that says so (:func:`number`);
+    * any other bad value shows its message as a warning and leaves the outputs as they
+      were (``gr.skip()``).
+
+    To tell the callers apart the wrapper takes one more positional parameter,
+    ``request: gr.Request``, which Gradio fills in; direct Python calls leave it out and
+    inherit the caller's mode (a guarded function calling another).
     """
 
     def convert(err: Exception) -> gr.Error:
@@ -141,25 +183,77 @@ def guarded(what: str) -> Callable:
         log.exception("%s failed", what)
         return fail(f"{what} failed ({type(err).__name__}). Try other settings.")
 
+    def report(err: Exception, browser: bool):
+        """The browser's answer to ``err`` (outputs unchanged), or raise it for the API."""
+        error = convert(err)
+        if not browser:
+            raise error from None
+        gr.Warning(escape(error.message), title="Not updated")
+        return gr.skip()
+
     def decorate(fn: Callable) -> Callable:
+        arity = len(inspect.signature(fn).parameters)
+
+        def split(args: tuple, kwargs: dict) -> tuple[tuple, bool]:
+            """``fn``'s own arguments, and whether the call answers the app's page."""
+            if len(args) > arity:
+                args, request = args[:arity], args[arity]
+            else:
+                request = kwargs.pop("request", None)
+            return args, from_browser(request) if request is not None else _IN_BROWSER.get()
+
+        def call(browser: bool, step: Callable, *args, **kwargs):
+            token = _IN_BROWSER.set(browser)
+            try:
+                return step(*args, **kwargs)
+            finally:
+                _IN_BROWSER.reset(token)
+
         if inspect.isgeneratorfunction(fn):
 
             @functools.wraps(fn)
-            def gen_wrapper(*args, **kwargs):
+            def wrapper(*args, **kwargs):
+                args, browser = split(args, kwargs)
+                # Each step runs in the mode: Gradio may resume a generator in another context.
+                steps = call(browser, fn, *args, **kwargs)
+                while True:
+                    try:
+                        item = call(browser, next, steps)
+                    except StopIteration:
+                        return
+                    except Exception as err:  # noqa: BLE001 - reported to the caller
+                        yield report(err, browser)
+                        return
+                    yield item
+
+        else:
+
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                args, browser = split(args, kwargs)
                 try:
-                    yield from fn(*args, **kwargs)
-                except Exception as err:  # noqa: BLE001 - converted for the caller
-                    raise convert(err) from None
+                    return call(browser, fn, *args, **kwargs)
+                except Exception as err:  # noqa: BLE001 - reported to the caller
+                    return report(err, browser)
 
-            return gen_wrapper
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except Exception as err:  # noqa: BLE001 - converted for the caller
-                raise convert(err) from None
-
-        return wrapper
+        return with_request_parameter(wrapper, fn)
 
     return decorate
+
+
+def with_request_parameter(wrapper: Callable, fn: Callable) -> Callable:
+    """Give ``wrapper`` the signature of ``fn`` plus a last positional ``request: gr.Request``.
+
+    Gradio injects a ``gr.Request`` only into positional parameters annotated with it, and
+    reads the signature and annotations of the function it is given; the rest of
+    ``fn``'s signature (``self``, a ``gr.Progress()`` default) is kept as it is.
+    """
+    signature = inspect.signature(fn)
+    params = list(signature.parameters.values())
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.KEYWORD_ONLY) for p in params):
+        raise TypeError(f"guarded functions take positional parameters only: {fn.__qualname__}{signature}")
+    request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                                annotation=gr.Request)
+    wrapper.__signature__ = signature.replace(parameters=[*params, request])
+    wrapper.__annotations__ = {"request": gr.Request}
+    return wrapper

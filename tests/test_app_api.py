@@ -47,8 +47,8 @@ def trace_points(trace: dict) -> int:
 
 
 def test_fit_gaussian(call):
-    fit, convergence, estimates = call("/fit_gaussian", 1.5, 0.5, 400, 3)
-    assert plotly_figure(fit)["data"] and plotly_figure(convergence)["data"]
+    fit, convergence, estimates, implicit = call("/fit_gaussian", 1.5, 0.5, 400, 3)
+    assert plotly_figure(fit)["data"] and plotly_figure(convergence)["data"] and plotly_figure(implicit)["data"]
     assert "μ̂" in estimates and "σ̂" in estimates and "400 samples" in estimates
     seed, *rest = call("/draw_new_samples", 1.5, 0.5, 400, 3)
     assert seed == 4 and rest[2] != estimates

@@ -1,0 +1,95 @@
+"""Tabs 1 and 2 in a real browser (Playwright driving Debian's chromium), and the app's
+answer to a bad value on the page.
+
+Checks what a student must see: a keyboard arrow on a slider updates the figures; σ = 0
+typed into tab 1 leaves no red "Error" badge over any figure, and the warning, the box and
+the figures agree (0 is taken as 0.05); the glyph map's search labels and figures. Saves
+screenshots at 1400 and at 400 px wide to docs/screenshots/ (``*-1400.png``, ``*-400.png``).
+Every wait is on a condition.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_browser import ARGS, CHROMIUM, SCREENSHOTS, WAIT_MS, open_tab, sync_playwright
+
+pytestmark = [
+    pytest.mark.skipif(sync_playwright is None, reason="the playwright Python package is not installed"),
+    pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no chromium at {CHROMIUM} (set CHROMIUM to its path)"),
+]
+
+WIDTHS = {1400: 1000, 400: 900}  # viewport width -> height
+DISTRIBUTION = "1 · Learning a distribution"
+GLYPH_MAP = "2 · The glyph data"
+NO_BADGE = "() => ![...document.querySelectorAll('.wrap.error, .error')].some(e => e.offsetParent !== null)"
+
+
+@pytest.fixture(scope="module", params=sorted(WIDTHS, reverse=True), ids=lambda w: f"{w}px")
+def page(request, app_server):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=WAIT_MS)
+    width = request.param
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(viewport={"width": width, "height": WIDTHS[width]}, device_scale_factor=1)
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(app_server.url)
+        page.width = width
+        yield page
+        context.close()
+        browser.close()
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_function("() => !document.querySelector('.wrap.default.full:not(.hide), .eta-bar')")
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-{page.width}.png"), full_page=True)
+
+
+def no_overflow(page, selector: str) -> None:
+    """Every element matching ``selector`` fits in the viewport's width or scrolls itself."""
+    wide = page.evaluate(
+        """(sel) => [...document.querySelectorAll(sel)].filter(e => e.offsetParent !== null).filter(e => {
+               const r = e.getBoundingClientRect();
+               let p = e.parentElement, scrolls = false;
+               while (p) { const s = getComputedStyle(p).overflowX;
+                           if ((s === 'auto' || s === 'scroll') && p.scrollWidth > p.clientWidth - 1) scrolls = true;
+                           p = p.parentElement; }
+               return r.right > window.innerWidth + 1 && !scrolls; }).length""",
+        selector,
+    )
+    assert wide == 0, f"{wide} of {selector} cut off at {page.width} px"
+
+
+def test_distribution_keyboard_and_bad_value(page):
+    from playwright.sync_api import expect
+
+    panel = open_tab(page, DISTRIBUTION)
+    expect(panel.locator("#distribution-implicit .main-svg").first).to_be_visible()
+    estimates = panel.locator("#distribution-estimates")
+    expect(estimates).to_contain_text("from 200 samples")
+
+    # Keyboard arrows on the log-n slider: n follows (a step is a factor of 1.12) and the figures update.
+    log_n = panel.locator("#distribution-log-n input[type=range]")
+    log_n.focus()
+    for _ in range(6):
+        log_n.press("ArrowLeft")
+    expect(panel.locator("#distribution-n input")).to_have_value("100")
+    expect(estimates).to_contain_text("from 100 samples")
+    expect(panel.locator("#distribution-fit").get_by_text("samples (n = 100)")).to_be_visible()
+    log_n.press("Home")
+    expect(estimates).to_contain_text("from 2 samples")
+
+    # σ = 0 typed into the slider's box: a warning, no Error badge, figures for the 0.05 the box shows.
+    box = panel.get_by_label("number input for true standard deviation σ")
+    box.fill("0")
+    box.press("Tab")
+    expect(page.locator(".toast-body").filter(has_text="0 was taken as 0.05")).to_be_visible()
+    expect(box).to_have_value("0.05")
+    expect(estimates).to_contain_text("true σ = 0.050")
+    page.wait_for_function(NO_BADGE)
+    expect(panel.locator("#distribution-fit .main-svg").first).to_be_visible()
+    no_overflow(page, "#distribution-fit .katex-display, .tab-intro .katex-display, .js-plotly-plot")
+    screenshot(page, "distribution")
