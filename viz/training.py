@@ -1,4 +1,4 @@
-"""Figures for "The training objective" tab: one training example, and the loss curve.
+"""Figures for "The training objective" tab: one training example, late guesses of x0, and the loss logs.
 
 A training step of a diffusion model (Ho et al. 2020, Algorithm 1) noises a clean glyph
 to a random step t and scores the network's guess with a mean squared error. The example
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from matplotlib.figure import Figure
 from plotly.subplots import make_subplots
 
 TEMPLATE = "plotly_white"
@@ -75,29 +76,35 @@ def example_figure(example) -> go.Figure:
     return fig
 
 
-def loss_curve_figure(step: np.ndarray, loss: np.ndarray, epoch: np.ndarray,
-                      example_loss: float | None = None, example_t: int | None = None,
-                      batch_size: int | None = None) -> go.Figure:
-    """The shipped model's training loss against the optimiser step (log scale).
+LOG_COLORS = ("#4e79a7", "#59a14f", "#b07aa1")
+
+
+def loss_curve_figure(logs, example_loss: float | None = None, example_t: int | None = None,
+                      title: str = "Training logs of the shipped model") -> go.Figure:
+    """Training losses against the optimiser step (log scale), one line per log.
 
     Args:
-        step: (K,) optimiser steps.
-        loss: (K,) mean loss over the logging interval.
-        epoch: (K,) epochs reached, shown on hover.
+        logs: sequence of ``(label, step (K,), loss (K,), epoch (K,))``: the legend label
+            (what the log records and its batch size), optimiser steps, the mean loss over
+            each logging interval, and the epochs reached (shown on hover).
         example_loss: loss of the example above, drawn as a dotted line for scale.
         example_t: its timestep, for the line's label.
-        batch_size: glyphs per optimiser step, for the axis title.
+        title: the figure's title.
 
     Returns:
-        A Plotly figure.
+        A Plotly figure; the legend sits under the plot, so it stays readable on a phone.
     """
     fig = go.Figure()
-    fig.add_trace(go.Scatter(
-        x=step, y=loss, mode="lines", name="training loss (batch mean)", line=dict(color=LOSS_COLOR, width=2),
-        customdata=np.asarray(epoch),
-        hovertemplate="step %{x}<br>epoch %{customdata:.1f}<br>loss %{y:.4f}<extra></extra>",
-    ))
-    low, high = float(np.min(loss)), float(np.max(loss))
+    lows, highs = [], []
+    for i, (label, step, loss, epoch) in enumerate(logs):
+        fig.add_trace(go.Scatter(
+            x=step, y=loss, mode="lines", name=label, line=dict(color=LOG_COLORS[i % len(LOG_COLORS)], width=2),
+            customdata=np.asarray(epoch),
+            hovertemplate="step %{x}<br>epoch %{customdata:.1f}<br>loss %{y:.4f}<extra></extra>",
+        ))
+        lows.append(float(np.min(loss)))
+        highs.append(float(np.max(loss)))
+    low, high = min(lows), max(highs)
     if example_loss is not None and np.isfinite(example_loss) and example_loss > 0:
         label = "this one example" + (f" (t = {example_t})" if example_t is not None else "")
         fig.add_hline(y=example_loss, line=dict(color=EXAMPLE_COLOR, dash="dot", width=2))
@@ -106,9 +113,33 @@ def loss_curve_figure(step: np.ndarray, loss: np.ndarray, epoch: np.ndarray,
                            text=f"{label}: {example_loss:.4f}", showarrow=False, font=dict(color=EXAMPLE_COLOR))
         low, high = min(low, example_loss), max(high, example_loss)
     ticks = [m * 10.0**e for e in range(-4, 2) for m in (1, 2, 5)]
-    fig.update_yaxes(range=[np.log10(low) - 0.1, np.log10(high) + 0.1], tickvals=ticks, tickformat="~g")
-    fig.update_xaxes(title_text="optimiser step" + (f" (batches of {batch_size:,} glyphs)" if batch_size else ""))
-    fig.update_yaxes(title_text="mean squared error on v", type="log")
-    fig.update_layout(template=TEMPLATE, height=340, margin=dict(l=60, r=20, t=50, b=50), showlegend=False,
-                      title=dict(text="The shipped model's loss while it trained", font=dict(size=15)))
+    fig.update_yaxes(range=[np.log10(low) - 0.1, np.log10(high) + 0.1], tickvals=ticks, tickformat="~g",
+                     title_text="mean squared error", type="log")
+    fig.update_xaxes(title_text="optimiser step (of each run)")
+    fig.update_layout(template=TEMPLATE, height=400, margin=dict(l=60, r=20, t=50, b=50),
+                      showlegend=True, legend=dict(orientation="h", x=0, y=-0.25, xanchor="left", yanchor="top"),
+                      title=dict(text=title, font=dict(size=15)))
+    return fig
+
+
+def guesses_figure(guesses, size_in: float = 6.4) -> Figure:
+    """x̂0 at a few late steps, with the glyph's text and with the empty prompt: a grid of pictures.
+
+    Args:
+        guesses: sequence of rows, each a sequence of ``(title, x0_pred (S, S) in [-1, 1])``.
+        size_in: the figure's width in inches.
+
+    Returns:
+        A matplotlib figure (object API), one picture per guess with its title above.
+    """
+    rows, cols = len(guesses), max(len(r) for r in guesses)
+    fig = Figure(figsize=(size_in, size_in * rows / cols * 1.18), dpi=100)
+    for r, row in enumerate(guesses):
+        for c, (title, x) in enumerate(row):
+            ax = fig.add_subplot(rows, cols, r * cols + c + 1)
+            ax.imshow(np.clip(-np.asarray(x), -1, 1), cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(title, fontsize=13)
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.9, bottom=0.02, wspace=0.08, hspace=0.3)
     return fig
