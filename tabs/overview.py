@@ -2,6 +2,7 @@
 
 API:
     /overview_chain(character, t, schedule, seed) -> (chain figure, caption)
+    /overview_posterior(character, other, t, schedule, seed) -> (figure of q(x_{t−1} | x_t, x0), caption)
 """
 
 from __future__ import annotations
@@ -28,6 +29,30 @@ $$q(\mathbf{x}_t \mid \mathbf{x}_{t-1}) = \mathcal N\!\left(\sqrt{1-\beta_t}\,\m
 Generating a glyph means starting from noise and running the reverse chain to $\mathbf{x}_0$.
 The pictures are the dataset glyph 锂 (*lithium*, or any glyph you type) noised by the forward
 process with one noise draw $\boldsymbol\varepsilon$ shared by every node.
+
+**How $t$ is counted here.** The explorer's $t$ is diffusers' 0-based index: step $t$ has
+$\bar\alpha_t = \prod_{s \le t}(1-\beta_s)$, so $t = 0$ is already one noising step
+($\bar\alpha_0 = @ABAR0@$ under the cosine schedule, not 1), $t = 999$ is the last, and the clean
+glyph $\mathbf x_0$ comes before them all. Ho et al. number the same steps from 1: their $t$ is ours $+\,1$.
+"""
+
+POSTERIOR = r"""
+#### Why the reverse step needs $\mathbf x_0$
+Going back one step, $q(\mathbf x_{t-1} \mid \mathbf x_t)$ mixes over every glyph that could have produced
+$\mathbf x_t$, so it depends on the whole data distribution. Given the glyph $\mathbf x_0$ as well, it is one
+Gaussian in closed form (Ho et al. 2020, eq. 6-7):
+
+$$q(\mathbf x_{t-1} \mid \mathbf x_t, \mathbf x_0) = \mathcal Nig(	ilde{oldsymbol\mu}_t,\; 	ildeeta_t \mathbf Iig),$$
+
+$$	ilde{oldsymbol\mu}_t = rac{\sqrt{arlpha_{t-1}}\,eta_t}{1-arlpha_t}\,\mathbf x_0
++ rac{\sqrt{lpha_t}\,(1-arlpha_{t-1})}{1-arlpha_t}\,\mathbf x_t,$$
+
+$$	ildeeta_t = rac{1-arlpha_{t-1}}{1-arlpha_t}\,eta_t .$$
+
+Below, the same $\mathbf x_t$ (the glyph above, noised to $t$) stepped back with two different $\mathbf x_0$:
+the means differ by $rac{\sqrt{arlpha_{t-1}}eta_t}{1-arlpha_t}(\mathbf x_0 - \mathbf x_0')$, a small
+push per step that points at a different glyph. The network never knows $\mathbf x_0$; it is trained to
+guess it ($\hat{\mathbf x}_0$, tab 6), and $p_	heta$ uses this same formula with the guess in its place.
 """
 
 GUIDE = """
@@ -53,6 +78,7 @@ NAVIGATION = (
 )
 
 DEFAULTS = ("锂", 500, "cosine", 0)
+OTHER = "金"  # the second x0 of the posterior view
 EXAMPLES = [["锂", 500, "cosine", 0], ["锂", 100, "cosine", 0], ["锂", 900, "linear", 0], ["金", 300, "cosine", 2]]
 
 
@@ -90,24 +116,70 @@ class OverviewTab:
         abar_T, abar_t, abar_prev = chain.alphas_cumprod
         caption = (
             f"{glyphs.chars[row]} ({glyphs.definitions[row]}), {name} schedule: "
-            f"ᾱ = {abar_prev:.4f} at t − 1 = {t - 1}, {abar_t:.4f} at t = {t}, {abar_T:.2e} at T − 1 = "
+            f"ᾱ = {abar_prev:.5f} at t − 1 = {t - 1}, {abar_t:.5f} at t = {t}, {abar_T:.2e} at T − 1 = "
             f"{common.NUM_STEPS - 1}. One step changes little, which is what makes each reverse step learnable."
         )
         return chain_figure(pictures, t, common.NUM_STEPS), caption
+
+    @validate.guarded("Drawing the reverse step")
+    def overview_posterior(self, character, other, t, schedule, seed):
+        """q(x_{t−1} | x_t, x0) for x_t made from ``character``, with x0 = ``character`` and x0 = ``other``.
+
+        Returns:
+            (matplotlib figure: x_t, the two posterior means and their difference; Markdown caption).
+        """
+        from glyffuser.forward import glyph_x0, noise_chain
+        from glyffuser.posterior import posterior
+        from viz.overview import posterior_figure
+
+        glyphs = self.res.glyphs()
+        row = validate.character(character, glyphs)
+        row_b = validate.character(other, glyphs, "other glyph")
+        t = validate.integer(t, "t", 1, common.NUM_STEPS - 2)
+        name = validate.choice(schedule, "schedule", common.SCHEDULES)
+        seed = validate.seed(seed)
+        x0, x0_b = glyph_x0(glyphs.images[row]), glyph_x0(glyphs.images[row_b])  # (64, 64) tensors
+        x_t = noise_chain(x0, self.res.schedule(name), [t], seed).x_t[0]  # (64, 64) array
+        post = posterior(self.res.schedule(name), t)
+        mean_a, mean_b = post.mean(x_t, x0.numpy()), post.mean(x_t, x0_b.numpy())
+        diff = mean_a - mean_b
+        a, b = glyphs.chars[row], glyphs.chars[row_b]
+        rms = float(((diff.astype("float64")) ** 2).mean() ** 0.5)
+        ratio = rms / post.variance**0.5
+        verdict = ("small against the step's own noise, but always towards the x₀ given, and the reverse chain "
+                   "takes hundreds of such steps" if ratio < 1 else
+                   "larger than the step's own noise: this close to the data, x₀ all but decides the step")
+        titles = [f"x_t, t = {t} (made from {a})", f"mean of x_(t-1) if x0 = {a}", f"mean of x_(t-1) if x0 = {b}",
+                  f"difference ({a} − {b}), ±{float(abs(diff).max()):.3f}"]
+        caption = (
+            f"{name} schedule, t = {t}: μ̃ = {post.coef_x0:.4f}·x₀ + {post.coef_xt:.4f}·xₜ, standard deviation "
+            f"√β̃ = {post.variance ** 0.5:.4f}. Swapping x₀ from {a} to {b} moves the mean by {rms:.4f} per pixel "
+            f"(root mean square), {ratio:.2f} times the step's own noise: {verdict}."
+        )
+        return posterior_figure(x_t, [mean_a, mean_b], diff, titles), caption
 
 
 def build_tab(resources) -> dict:
     """The tab; returns its links ``{button: tab id}`` for ``app.py`` to wire."""
     tab = OverviewTab(resources)
+    abar0 = float(resources.schedule("cosine").alphas_cumprod.double()[0])
     with gr.Tab(TITLE, id="overview"):
-        common.explanation(INTRO)
-        chain_plot = common.plot()
+        common.explanation(INTRO.replace("@ABAR0@", f"{abar0:.5f}"))
+        chain_plot = common.plot(elem_classes=["wide-figure"])
         caption = common.note()
         with gr.Row():
             character = gr.Textbox(value=DEFAULTS[0], label="glyph (one character)", max_lines=1)
-            t = gr.Slider(1, common.NUM_STEPS - 2, value=DEFAULTS[1], step=1, label="t (the middle pair)")
+            t = gr.Slider(1, common.NUM_STEPS - 2, value=DEFAULTS[1], step=1,
+                          label="t (the middle pair; 0-based, as in diffusers)")
             schedule = common.schedule_radio(DEFAULTS[2])
             seed = common.seed_number(DEFAULTS[3], label="noise seed")
+        common.explanation(POSTERIOR)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=280):
+                posterior_plot = common.plot()
+            with gr.Column(scale=1, min_width=280):
+                other = gr.Textbox(value=OTHER, label="the other x₀ (one character)", max_lines=1)
+                posterior_caption = common.note()
         common.explanation(GUIDE)
         links = {}
         with gr.Row(elem_classes=["course-links"]):
@@ -115,11 +187,17 @@ def build_tab(resources) -> dict:
                 if importlib.util.find_spec(module) is not None:
                     links[gr.Button(label, size="sm", variant="secondary", min_width=0)] = tab_id
         inputs = [character, t, schedule, seed]
-        gr.on(triggers=[character.submit, t.release, schedule.input, seed.submit], fn=tab.overview_chain,
+        gr.on(triggers=[character.submit, *common.moved(t), schedule.input, seed.submit], fn=tab.overview_chain,
               inputs=inputs, outputs=[chain_plot, caption], api_name="overview_chain", preprocess=False,
+              trigger_mode="always_last")
+        gr.on(triggers=[character.submit, other.submit, *common.moved(t), schedule.input, seed.submit],
+              fn=tab.overview_posterior, inputs=[character, other, t, schedule, seed],
+              outputs=[posterior_plot, posterior_caption], api_name="overview_posterior", preprocess=False,
               trigger_mode="always_last")
         gr.Examples(EXAMPLES, inputs=inputs, outputs=[chain_plot, caption], fn=tab.overview_chain,
                     run_on_click=True, cache_examples=False, api_name="overview_chain_example",
                     preprocess=False, label="Try: other steps, the linear schedule, another glyph")
         common.on_load(lambda: tab.overview_chain(*DEFAULTS), [chain_plot, caption], api_name="overview_chain_initial")
+        common.on_load(lambda: tab.overview_posterior(DEFAULTS[0], OTHER, *DEFAULTS[1:]),
+                       [posterior_plot, posterior_caption], api_name="overview_posterior_initial")
     return links

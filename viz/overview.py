@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
 NODE_KEYS = ("x_T", "x_t", "x_t-1", "x_0")
+FONTS = ["DejaVu Sans", "Noto Sans CJK SC"]  # matplotlib falls back per glyph (CJK characters in titles)
 REVERSE_COLOR = "#1b2a49"
 FORWARD_COLOR = "#e4572e"
 
@@ -86,4 +87,36 @@ def chain_figure(pictures: dict[str, np.ndarray], t: int, num_steps: int) -> Fig
              color=FORWARD_COLOR)
     fig.text(mid, 0.01, "forward: fixed, data → noise", ha="center", va="bottom", fontsize=10,
              color=FORWARD_COLOR)
+    return fig
+
+
+def posterior_figure(x_t: np.ndarray, means: list, difference: np.ndarray, titles: list, size_in: float = 6.4) -> Figure:
+    """x_t, the posterior means q(x_{t−1} | x_t, x0) for two choices of x0, and their difference.
+
+    Args:
+        x_t: ``(H, W)`` the noisy glyph, model space (−1 paper, +1 ink).
+        means: two ``(H, W)`` posterior means μ̃(x_t, x0), one per x0.
+        difference: ``(H, W)`` the first mean minus the second.
+        titles: four panel titles (x_t, the two means, the difference).
+        size_in: the figure's width in inches.
+
+    Returns:
+        A 2 x 2 matplotlib figure (object API); the difference uses a red-blue scale
+        symmetric about 0 with its own range, given in its title.
+    """
+    fig = Figure(figsize=(size_in, size_in * 1.16), dpi=100)
+    panels = [x_t, *means]
+    for i, (z, title) in enumerate(zip(panels, titles[:3])):
+        ax = fig.add_subplot(2, 2, i + 1)
+        ax.imshow(np.clip(-np.asarray(z), -1, 1), cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
+        ax.set_title(title, fontsize=12, fontfamily=FONTS)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ax = fig.add_subplot(2, 2, 4)
+    span = float(np.max(np.abs(difference))) or 1.0
+    ax.imshow(difference, cmap="RdBu_r", vmin=-span, vmax=span, interpolation="nearest")
+    ax.set_title(titles[3], fontsize=12, fontfamily=FONTS)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.9, bottom=0.02, wspace=0.08, hspace=0.32)
     return fig
