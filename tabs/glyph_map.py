@@ -2,7 +2,7 @@
 
 API:
     /glyph_map(colour_by, colour_word, query) -> (map figure, summary, matches as HTML cards, picked character)
-    /glyph_details(character) -> (picture, details)
+    /glyph_details(character) -> (picture, details, the glyph as numbers)
     /random_glyphs(seed) -> (HTML cards, next seed)
 """
 
@@ -19,26 +19,73 @@ TITLE = "2 · The glyph data"
 
 INTRO = r"""
 ### The data: 14,486 glyphs as points
-Each training example is a $64 \times 64$ greyscale image, a point $\mathbf{x}$ in a space of
-4,096 dimensions, and the dataset is a sample from an unknown distribution $q(\mathbf{x})$.
-To look at it, every image is projected to two dimensions with UMAP, which keeps images
-that look alike close together; a kernel density estimate of the projected points,
+Each training example is a $64 \times 64$ greyscale image: 4,096 numbers, one per pixel
+(0 = paper, 1 = ink). So a glyph is a vector $\mathbf{x} = (x_1, \dots, x_{4096})$, a point in a
+4,096-dimensional *pixel space* (below the map: a glyph as numbers), and the dataset is a
+sample from an unknown distribution $q(\mathbf{x})$ there. {model_size}
+To look at the data, each $64 \times 64$ image is reduced to its 50 principal components and
+then projected to two dimensions with UMAP, which keeps images that look alike close
+together; a kernel density estimate of the projected points,
 
 $$\hat q(\mathbf{y}) = \frac{1}{N}\sum_{i=1}^{N} \mathcal N\!\left(\mathbf{y};\, \mathbf{y}_i,\, H\right),$$
 
 drawn as contours, gives a picture of where $q$ is concentrated. Glyphs sharing a radical
 (the component that often hints at meaning, such as 氵 for water) tend to gather in the same
 regions. Hover a point for its character and definition, click it to see the glyph, search a
-character or an English word, or colour the map by a word of the definitions.
+character or an English word, or colour the map by a word of the definitions or by structure.
 """
 
-COLOUR_MODES = ("radical", "definition contains the word")
+STRUCTURE = """
+#### Two families: side by side and stacked
+Many glyphs are built from two parts, either side by side (明 = 日 + 月) or stacked (草 = 艹
+over 早). Colour the map by structure: the stacked glyphs gather in the lower part of the
+map, the side-by-side ones above. Of each glyph's 15 nearest neighbours on the map,
+{agree:.0%} have the same structure ({chance:.0%} would if the map ignored it).
+How each glyph is sorted: the data has no structure field, so it is read from the ink. A
+side-by-side glyph leaves a column with little ink between its parts, a stacked one a row;
+the glyph counts as side by side when the emptiest column in its middle half holds less ink
+than the emptiest row. Checked against the radicals' usual places, this rule calls
+{left_ok:.0%} of the {left_n:,} glyphs with a left-side radical (亻 氵 扌 讠 纟 钅) side by side
+and {top_ok:.0%} of the {top_n:,} with a top radical (艹 ⺮ 雨 宀) stacked: by these checks
+about one glyph in {one_in} is sorted wrongly.
+"""
+
+NUMBERS = r"""
+#### A glyph as numbers
+This is all a model sees of a glyph: numbers. The picture is averaged over $4 \times 4$
+blocks so that each can be labelled; the data itself holds $64 \times 64$ of them. Click a
+point of the map or search a character to see another.
+"""
+
+LEFT_RADICALS = (9, 85, 64, 149, 120, 167)  # 亻 氵 扌 讠/言 纟/糸 钅/金: on the left in most of their glyphs
+TOP_RADICALS = (140, 118, 173, 40)  # 艹 ⺮ 雨 宀: on top in most of their glyphs
+NEIGHBOURS = 15
+
+
+def model_size_note() -> str:
+    """What the shipped model works at, read from its config (the text follows the model)."""
+    import json
+
+    from glyffuser.pipeline import MODEL_DIR
+
+    try:
+        size = int(json.loads((MODEL_DIR / "config.json").read_text())["image_size"])
+    except (OSError, ValueError, KeyError):
+        return ""
+    if size == 64:
+        return "The model shipped with the explorer works on these 64 × 64 images as they are."
+    return (f"The model shipped with the explorer works at {size} × {size} ({size * size:,} numbers: "
+            f"each {64 // size} × {64 // size} block of pixels averaged into one).")
+
+
+COLOUR_MODES = ("radical", "definition contains the word", "structure (side by side or stacked)")
 NUM_RADICAL_GROUPS = 12
 MAX_GALLERY = 24
 DEFAULTS = ("radical", "water", "锂")
 EXAMPLES = [
     ["radical", "", "锂"],
-    ["definition contains the word", "water", "明 草"],
+    ["structure (side by side or stacked)", "", "明 草"],
+    ["definition contains the word", "water", "河 湖 海 江 洋"],
     ["definition contains the word", "metal", "gold"],
     ["radical", "", "fish"],
 ]
@@ -49,6 +96,30 @@ class GlyphMapTab:
 
     def __init__(self, resources):
         self.res = resources
+        self._structure = None
+
+    def side_by_side(self) -> np.ndarray:
+        """``(N,)`` bool: the glyphs :func:`viz.glyph_map.structure_scores` calls side by side."""
+        if self._structure is None:
+            from viz.glyph_map import structure_scores
+
+            self._structure = structure_scores(self.res.glyphs().images) > 0
+        return self._structure
+
+    def structure_check(self) -> dict:
+        """The numbers the structure text states: neighbour agreement on the map and the
+        rule's agreement with the radicals' usual places."""
+        from scipy.spatial import cKDTree
+
+        side, radicals = self.side_by_side(), self.res.glyphs().radicals
+        points = self.res.glyph_map()
+        neighbours = cKDTree(points).query(points, NEIGHBOURS + 1)[1][:, 1:]  # (N, k), itself left out
+        left, top = np.isin(radicals, LEFT_RADICALS), np.isin(radicals, TOP_RADICALS)
+        share = side.mean()
+        return dict(agree=float((side[neighbours] == side[:, None]).mean()), chance=float(share**2 + (1 - share) ** 2),
+                    left_ok=float(side[left].mean()), left_n=int(left.sum()),
+                    top_ok=float(1 - side[top].mean()), top_n=int(top.sum()),
+                    one_in=round(2 / (side[top].mean() + 1 - side[left].mean())))
 
     def _groups(self, colour_by: str, word: str) -> tuple[list, str]:
         from viz.glyph_map import GROUP_COLORS, OTHER_COLOR, PointGroup
@@ -63,6 +134,11 @@ class GlyphMapTab:
                 label = f"{radical_name(glyphs, radical)} ({count})"
                 groups.append(PointGroup(label, np.flatnonzero(glyphs.radicals == radical), color))
             return groups, f"Coloured by the {NUM_RADICAL_GROUPS} most common radicals."
+        if colour_by == COLOUR_MODES[2]:
+            side = self.side_by_side()
+            groups = [PointGroup(f"side by side, like 明 ({side.sum():,})", everyone[side], GROUP_COLORS[0]),
+                      PointGroup(f"stacked, like 草 ({(~side).sum():,})", everyone[~side], GROUP_COLORS[1])]
+            return groups, "Coloured by structure, as read from the ink (see below the map)."
         mask = definition_mask(glyphs, word)
         groups = [
             PointGroup("other definitions", everyone[~mask], OTHER_COLOR),
@@ -79,6 +155,10 @@ class GlyphMapTab:
         return glyph_cards([ink_picture(glyphs.images[i], scale=1) for i in indices],
                            [str(glyphs.chars[i]) for i in indices], [str(glyphs.definitions[i]) for i in indices],
                            empty=empty)
+
+    def structure_text(self) -> str:
+        """The structure paragraph with its measured numbers."""
+        return STRUCTURE.format(**self.structure_check())
 
     @validate.guarded("Drawing the glyph map")
     def glyph_map(self, colour_by, colour_word, query):
@@ -105,12 +185,12 @@ class GlyphMapTab:
             if found.kind == "characters":
                 highlight_name = "searched characters"
                 if len(matches):
-                    lines.append("Ringed in red: " + ", ".join(glyphs.chars[matches]) + ".")
+                    lines.append("Marked in red: " + ", ".join(glyphs.chars[matches]) + ".")
                 if found.missing:
                     lines.append("Not in the dataset: " + ", ".join(found.missing) + ".")
             else:
                 highlight_name = f"“{query}” in definition"
-                lines.append(f"{len(matches):,} definitions contain “{query}” (ringed in red).")
+                lines.append(f"{len(matches):,} definitions contain “{query}” (marked in red).")
         grid_x, grid_y, density = self.res.map_density()
         fig = map_figure(
             self.res.glyph_map(), grid_x, grid_y, density, self.res.map_hover(), groups,
@@ -128,10 +208,13 @@ class GlyphMapTab:
         """One glyph, large, with its definition and radical.
 
         Returns:
-            (64 x 64 picture, Markdown details); an empty input gives (None, "").
+            (64 x 64 picture, Markdown details, the glyph as 16 x 16 labelled numbers);
+            an empty input gives (None, "", None).
         """
+        from viz.glyph_map import pixel_figure
+
         if character is None or (isinstance(character, str) and not character.strip()):
-            return None, ""
+            return None, "", None
         glyphs = self.res.glyphs()
         i = validate.character(character, glyphs)
         radical = int(glyphs.radicals[i])
@@ -142,7 +225,7 @@ class GlyphMapTab:
             f"Radical {radical} {radical_symbol(radical)} ({radical_name(glyphs, radical)}, {form}) "
             f"+ {int(glyphs.strokes[i])} strokes."
         )
-        return ink_picture(glyphs.images[i], scale=1), details
+        return ink_picture(glyphs.images[i], scale=1), details, pixel_figure(glyphs.images[i], str(glyphs.chars[i]))
 
     @validate.guarded("Sampling glyphs")
     def random_glyphs(self, seed):
@@ -155,7 +238,7 @@ class GlyphMapTab:
 def build_tab(resources) -> None:
     tab = GlyphMapTab(resources)
     with gr.Tab(TITLE, id="glyph-map"):
-        common.explanation(INTRO)
+        common.explanation(INTRO.replace("{model_size}", model_size_note()))
         with gr.Row(equal_height=False):
             with gr.Column(scale=5):
                 map_plot = common.plot(elem_id="glyph-map-plot")
@@ -166,10 +249,16 @@ def build_tab(resources) -> None:
                 colour_word = gr.Textbox(value=DEFAULTS[1], label="word (for “definition contains the word”)",
                                          max_lines=1)
                 search = gr.Button("Update map", variant="primary")
-                summary = common.note()
+                summary = common.note(elem_id="glyph-map-summary")
                 pick = gr.Textbox(value="", visible="hidden", elem_id="glyph-pick", label="picked glyph")
                 picked = common.picture("clicked or searched glyph", height=280, width=280)
                 details = common.note()
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=300):
+                common.explanation(NUMBERS)
+                structure = common.explanation("")
+            with gr.Column(scale=1, min_width=300):
+                numbers_plot = common.plot(elem_id="glyph-numbers")
         gr.Markdown("#### Search matches")
         matches = gr.HTML()
         gr.Markdown("#### Random rows of the dataset")
@@ -185,12 +274,12 @@ def build_tab(resources) -> None:
             fn=tab.glyph_map, inputs=map_inputs, outputs=map_outputs, api_name="glyph_map",
             preprocess=False, trigger_mode="always_last",
         )
-        pick.change(tab.glyph_details, inputs=pick, outputs=[picked, details], api_name="glyph_details",
+        pick.change(tab.glyph_details, inputs=pick, outputs=[picked, details, numbers_plot], api_name="glyph_details",
                     preprocess=False, show_progress="minimal")
         sample.click(tab.random_glyphs, inputs=sample_seed, outputs=[sample_cards, sample_seed],
                      api_name="random_glyphs", preprocess=False)
         gr.Examples(EXAMPLES, inputs=map_inputs, outputs=map_outputs, fn=tab.glyph_map, run_on_click=True,
                     cache_examples=False, api_name="glyph_map_example", preprocess=False,
-                    label="Try: a character, two characters coloured by “water”, a word, a word on radicals")
-        common.on_load(lambda: (*tab.glyph_map(*DEFAULTS), *tab.random_glyphs(0)),
-                       [*map_outputs, sample_cards, sample_seed], api_name="glyph_map_initial")
+                    label="Try: a character, 明 and 草 on the two families, five waters, a word, a word on radicals")
+        common.on_load(lambda: (*tab.glyph_map(*DEFAULTS), *tab.random_glyphs(0), tab.structure_text()),
+                       [*map_outputs, sample_cards, sample_seed, structure], api_name="glyph_map_initial")

@@ -57,7 +57,7 @@ def test_fit_gaussian(call):
 def test_glyph_map_by_radical_and_character(call):
     figure, summary, matches, picked = call("/glyph_map", "radical", "", "锂")
     data = plotly_figure(figure)["data"]
-    coloured = [tr for tr in data if tr["type"] == "scattergl"]
+    coloured = [tr for tr in data if tr["type"] == "scattergl" and tr["name"] != "searched characters"]
     assert sum(trace_points(tr) for tr in coloured) == N_GLYPHS
     assert any("金" in tr["name"] for tr in coloured)
     assert "锂" in summary and picked == "锂"
@@ -80,9 +80,10 @@ def test_glyph_map_pattern_characters_are_literal(call):
 
 
 def test_glyph_details_and_samples(call):
-    image, details = call("/glyph_details", "锂")
+    image, details, numbers = call("/glyph_details", "锂")
     assert picture(image).shape == (64, 64) and "lithium" in details and "167" in details
-    assert call("/glyph_details", "") == (None, "")
+    assert plotly_figure(numbers)["data"][0]["type"] == "heatmap"
+    assert call("/glyph_details", "") == (None, "", None)
     cards, next_seed = call("/random_glyphs", 7)
     assert cards.count("<figure") == 12 and cards.count("data:image/png;base64,") == 12 and next_seed == 8
 

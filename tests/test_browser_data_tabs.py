@@ -93,3 +93,23 @@ def test_distribution_keyboard_and_bad_value(page):
     expect(panel.locator("#distribution-fit .main-svg").first).to_be_visible()
     no_overflow(page, "#distribution-fit .katex-display, .tab-intro .katex-display, .js-plotly-plot")
     screenshot(page, "distribution")
+
+
+def test_glyph_map_families_and_numbers(page):
+    from playwright.sync_api import expect
+
+    panel = open_tab(page, GLYPH_MAP)
+    expect(panel.locator("#glyph-numbers .main-svg").first).to_be_visible()
+    panel.get_by_label("structure (side by side or stacked)").check()
+    query = panel.get_by_label("search")
+    query.fill("明 草 花 好")
+    query.press("Enter")
+    expect(panel.locator("#glyph-map-summary")).to_contain_text("Marked in red: 明, 草, 花, 好.")
+    plot = panel.locator("#glyph-map-plot")
+    for char in "明草花好":  # each label is drawn, above the WebGL points
+        expect(plot.locator(".annotation-text", has_text=char)).to_be_visible()
+    expect(panel.get_by_text("stacked, like 草")).to_be_visible()
+    expect(panel.locator("#glyph-numbers").get_by_text("as 16 × 16 numbers")).to_be_visible()
+    page.wait_for_function(NO_BADGE)
+    no_overflow(page, ".tab-intro .katex-display, .js-plotly-plot")
+    screenshot(page, "glyph-map")
