@@ -57,11 +57,6 @@ blocks so that each can be labelled; the data itself holds $64 \times 64$ of the
 point of the map or search a character to see another.
 """
 
-LEFT_RADICALS = (9, 85, 64, 149, 120, 167)  # 亻 氵 扌 讠/言 纟/糸 钅/金: on the left in most of their glyphs
-TOP_RADICALS = (140, 118, 173, 40)  # 艹 ⺮ 雨 宀: on top in most of their glyphs
-NEIGHBOURS = 15
-
-
 def model_size_note() -> str:
     """What the shipped model works at, read from its config (the text follows the model)."""
     import json
@@ -99,27 +94,21 @@ class GlyphMapTab:
         self._structure = None
 
     def side_by_side(self) -> np.ndarray:
-        """``(N,)`` bool: the glyphs :func:`viz.glyph_map.structure_scores` calls side by side."""
+        """``(N,)`` bool: the glyphs :func:`glyffuser.structure.side_by_side` calls side by side."""
         if self._structure is None:
-            from viz.glyph_map import structure_scores
+            from glyffuser.structure import side_by_side
 
-            self._structure = structure_scores(self.res.glyphs().images) > 0
+            self._structure = side_by_side(self.res.glyphs().images)
         return self._structure
 
     def structure_check(self) -> dict:
-        """The numbers the structure text states: neighbour agreement on the map and the
-        rule's agreement with the radicals' usual places."""
-        from scipy.spatial import cKDTree
+        """The numbers the structure text states (:func:`glyffuser.structure.structure_check`):
+        neighbour agreement on the map and the rule's agreement with the radicals' usual places."""
+        from dataclasses import asdict
 
-        side, radicals = self.side_by_side(), self.res.glyphs().radicals
-        points = self.res.glyph_map()
-        neighbours = cKDTree(points).query(points, NEIGHBOURS + 1)[1][:, 1:]  # (N, k), itself left out
-        left, top = np.isin(radicals, LEFT_RADICALS), np.isin(radicals, TOP_RADICALS)
-        share = side.mean()
-        return dict(agree=float((side[neighbours] == side[:, None]).mean()), chance=float(share**2 + (1 - share) ** 2),
-                    left_ok=float(side[left].mean()), left_n=int(left.sum()),
-                    top_ok=float(1 - side[top].mean()), top_n=int(top.sum()),
-                    one_in=round(2 / (side[top].mean() + 1 - side[left].mean())))
+        from glyffuser.structure import structure_check
+
+        return asdict(structure_check(self.side_by_side(), self.res.glyphs().radicals, self.res.glyph_map()))
 
     def _groups(self, colour_by: str, word: str) -> tuple[list, str]:
         from viz.glyph_map import GROUP_COLORS, OTHER_COLOR, PointGroup

@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pytest
 
+from glyffuser.mle import implicit_sampler, mle_sigma_mean
 from tabs import distribution
-from viz.distribution import implicit_sampler, mle_sigma_mean
 
 
 def simulated_sigma_hats(n: int, trials: int, seed: int = 0) -> np.ndarray:

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from glyffuser.pipeline import MODEL_DIR
+from glyffuser.structure import structure_scores
 from tabs import glyph_map, resources
-from viz.glyph_map import label_offsets, pixel_figure, structure_scores
+from viz.glyph_map import label_offsets, pixel_figure
 
 
 @pytest.fixture(scope="module")

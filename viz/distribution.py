@@ -14,11 +14,12 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
-from scipy.special import gammaln, ndtr
 
 from glyffuser.mle import (
     fit_gaussian_mle,
     gaussian_log_likelihood,
+    implicit_sampler,
+    mle_sigma_mean,
     running_gaussian_mle,
 )
 
@@ -30,41 +31,6 @@ BAND_COLOR = "rgba(228, 87, 46, 0.15)"
 SIGMA_COLOR = "#3b6ea8"
 SIGMA_BAND_COLOR = "rgba(59, 110, 168, 0.15)"
 IMPLICIT_COLOR = "#59a14f"
-
-
-def mle_sigma_mean(n: np.ndarray | int) -> np.ndarray:
-    """``E[sigma_hat] / sigma`` for the ``1/n`` MLE from ``n`` Gaussian samples.
-
-    ``n sigma_hat^2 / sigma^2`` follows a chi-squared law with ``n - 1`` degrees of freedom,
-    so ``E[sigma_hat] = sigma sqrt(2/n) Gamma(n/2) / Gamma((n-1)/2)``: 0.564 at ``n = 2``,
-    0.962 at ``n = 20``, tending to 1 (the estimate is biased low).
-
-    Args:
-        n: sample counts, each ``>= 2``; any shape.
-
-    Returns:
-        The ratio, same shape as ``n``, float64.
-    """
-    n = np.asarray(n, dtype=np.float64)
-    return np.sqrt(2.0 / n) * np.exp(gammaln(n / 2.0) - gammaln((n - 1.0) / 2.0))
-
-
-def implicit_sampler(samples: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    """Map standard-normal noise to new values through the samples' quantiles.
-
-    A learnt-by-example transport map: ``x = F_n^{-1}(Phi(z))``, where ``F_n^{-1}`` is the
-    empirical quantile function of the samples (linear between order statistics). It
-    makes values the samples never held, without ever stating a density; the values stay
-    within the smallest and largest sample.
-
-    Args:
-        samples: ``(n,)`` observations, ``n >= 1``.
-        noise: ``(m,)`` draws ``z ~ N(0, 1)``.
-
-    Returns:
-        ``(m,)`` generated values.
-    """
-    return np.quantile(np.asarray(samples, dtype=np.float64), ndtr(np.asarray(noise, dtype=np.float64)))
 
 
 def _normal_pdf(x: np.ndarray, mu: float, sigma: float) -> np.ndarray:
@@ -158,7 +124,7 @@ def convergence_figure(
         Two stacked panels over a logarithmic ``k`` axis: ``mu_hat_k`` with a band of
         ``mu ± sigma / sqrt(k)`` (its standard error), and ``sigma_hat_k`` with a band of
         ``sigma ± sigma / sqrt(2k)`` (its standard error for large ``k``) and the curve
-        of its mean ``E[sigma_hat_k]`` (:func:`mle_sigma_mean`, below ``sigma`` for small
+        of its mean ``E[sigma_hat_k]`` (:func:`glyffuser.mle.mle_sigma_mean`, below ``sigma`` for small
         ``k``); the true values are horizontal dashed lines.
     """
     k, mu_hat, sigma_hat = running_gaussian_mle(samples)
@@ -260,7 +226,7 @@ def implicit_figure(samples: np.ndarray, noise: np.ndarray) -> go.Figure:
     Returns:
         Two panels. Left: the two ways from noise ``z`` to a value ``x``: the explicit
         model's ``x = mu_hat + sigma_hat z`` (a consequence of its fitted density) and the
-        implicit map of :func:`implicit_sampler` (learnt from the samples alone). Right: a
+        implicit map of :func:`glyffuser.mle.implicit_sampler` (learnt from the samples alone). Right: a
         histogram of the implicit map's outputs over the explicit density
         ``N(mu_hat, sigma_hat^2)``.
     """

@@ -4,8 +4,8 @@ Each glyph is a point of the 2-D map (McInnes et al. 2018) of its 64 x 64 image 
 its 50 principal components first); the filled contours are a kernel density estimate of
 the points, a picture of the data distribution ``q(x)`` the diffusion model has to learn.
 Hovering a point shows its character, definition and radical. :func:`pixel_figure` shows
-one glyph as the numbers a model sees; :func:`structure_scores` sorts glyphs into the
-map's two families, side-by-side (明) and stacked (草), from where their ink leaves a gap.
+one glyph as the numbers a model sees. The map's two families, side-by-side (明) and
+stacked (草), are read from the ink in :mod:`glyffuser.structure`.
 """
 
 from __future__ import annotations
@@ -197,32 +197,6 @@ def label_offsets(marked: np.ndarray, points: np.ndarray, radius: float = LABEL_
         placed.append(p + best)
         offsets.append((float(best[0]), float(best[1])))
     return offsets
-
-
-def structure_scores(images: np.ndarray, band: tuple[int, int] = (16, 48)) -> np.ndarray:
-    """How much more a glyph splits into left and right than into top and bottom.
-
-    A side-by-side glyph (明 = 日 + 月) leaves a column of little ink between its parts,
-    a stacked one (草 = 艹 over 早) a row. For each glyph the ink per column and per row
-    is divided by its mean and smoothed over three pixels; the score is the emptiest row
-    minus the emptiest column, both within ``band`` (the middle half). Positive: a
-    clearer vertical gap (side-by-side); negative: a clearer horizontal one (stacked).
-
-    Args:
-        images: ``(N, H, W)`` ink in [0, 1].
-        band: the rows and columns searched for a gap, ``[lo, hi)``.
-
-    Returns:
-        ``(N,)`` float32 scores.
-    """
-    images = np.asarray(images, dtype=np.float32)
-
-    def emptiest(profile: np.ndarray) -> np.ndarray:  # (N, L) -> (N,)
-        p = profile / (profile.mean(axis=1, keepdims=True) + 1e-6)
-        p = (p[:, :-2] + p[:, 1:-1] + p[:, 2:]) / 3.0  # p[:, j] is centred on pixel j + 1
-        return p[:, band[0] - 1 : band[1] - 1].min(axis=1)
-
-    return (emptiest(images.sum(axis=2)) - emptiest(images.sum(axis=1))).astype(np.float32)
 
 
 def pixel_figure(ink: np.ndarray, char: str, cells: int = 16) -> go.Figure:
