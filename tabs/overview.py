@@ -23,8 +23,9 @@ is fixed: each step adds a little Gaussian noise, until the glyph is indistingui
 $\mathbf{x}_T \sim \mathcal N(\mathbf 0, \mathbf I)$. The **reverse** chain $p_\theta$ is learned:
 a network looks at $\mathbf{x}_t$ and proposes a slightly cleaner $\mathbf{x}_{t-1}$,
 
-$$q(\mathbf{x}_t \mid \mathbf{x}_{t-1}) = \mathcal N\!\left(\sqrt{1-\beta_t}\,\mathbf{x}_{t-1},\; \beta_t \mathbf I\right),
-\qquad p_\theta(\mathbf{x}_{t-1} \mid \mathbf{x}_t) = \mathcal N\!\left(\boldsymbol\mu_\theta(\mathbf{x}_t, t),\; \sigma_t^2 \mathbf I\right).$$
+$$q(\mathbf{x}_t \mid \mathbf{x}_{t-1}) = \mathcal N\!\left(\sqrt{1-\beta_t}\,\mathbf{x}_{t-1},\; \beta_t \mathbf I\right),$$
+
+$$p_\theta(\mathbf{x}_{t-1} \mid \mathbf{x}_t) = \mathcal N\!\left(\boldsymbol\mu_\theta(\mathbf{x}_t, t),\; \sigma_t^2 \mathbf I\right).$$
 
 Generating a glyph means starting from noise and running the reverse chain to $\mathbf{x}_0$.
 The pictures are the dataset glyph 锂 (*lithium*, or any glyph you type) noised by the forward
@@ -42,17 +43,17 @@ Going back one step, $q(\mathbf x_{t-1} \mid \mathbf x_t)$ mixes over every glyp
 $\mathbf x_t$, so it depends on the whole data distribution. Given the glyph $\mathbf x_0$ as well, it is one
 Gaussian in closed form (Ho et al. 2020, eq. 6-7):
 
-$$q(\mathbf x_{t-1} \mid \mathbf x_t, \mathbf x_0) = \mathcal Nig(	ilde{oldsymbol\mu}_t,\; 	ildeeta_t \mathbf Iig),$$
+$$q(\mathbf x_{t-1} \mid \mathbf x_t, \mathbf x_0) = \mathcal N\big(\tilde{\boldsymbol\mu}_t,\; \tilde\beta_t \mathbf I\big),$$
 
-$$	ilde{oldsymbol\mu}_t = rac{\sqrt{arlpha_{t-1}}\,eta_t}{1-arlpha_t}\,\mathbf x_0
-+ rac{\sqrt{lpha_t}\,(1-arlpha_{t-1})}{1-arlpha_t}\,\mathbf x_t,$$
+$$\tilde{\boldsymbol\mu}_t = \frac{\sqrt{\bar\alpha_{t-1}}\,\beta_t}{1-\bar\alpha_t}\,\mathbf x_0
++ \frac{\sqrt{\alpha_t}\,(1-\bar\alpha_{t-1})}{1-\bar\alpha_t}\,\mathbf x_t,$$
 
-$$	ildeeta_t = rac{1-arlpha_{t-1}}{1-arlpha_t}\,eta_t .$$
+$$\tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\,\beta_t .$$
 
 Below, the same $\mathbf x_t$ (the glyph above, noised to $t$) stepped back with two different $\mathbf x_0$:
-the means differ by $rac{\sqrt{arlpha_{t-1}}eta_t}{1-arlpha_t}(\mathbf x_0 - \mathbf x_0')$, a small
+the means differ by $\frac{\sqrt{\bar\alpha_{t-1}}\,\beta_t}{1-\bar\alpha_t}(\mathbf x_0 - \mathbf x_0')$, a small
 push per step that points at a different glyph. The network never knows $\mathbf x_0$; it is trained to
-guess it ($\hat{\mathbf x}_0$, tab 6), and $p_	heta$ uses this same formula with the guess in its place.
+guess it ($\hat{\mathbf x}_0$, tab 6), and $p_\theta$ uses this same formula with the guess in its place.
 """
 
 GUIDE = """
@@ -165,7 +166,7 @@ def build_tab(resources) -> dict:
     abar0 = float(resources.schedule("cosine").alphas_cumprod.double()[0])
     with gr.Tab(TITLE, id="overview"):
         common.explanation(INTRO.replace("@ABAR0@", f"{abar0:.5f}"))
-        chain_plot = common.plot(elem_classes=["wide-figure"])
+        chain_plot = common.plot()
         caption = common.note()
         with gr.Row():
             character = gr.Textbox(value=DEFAULTS[0], label="glyph (one character)", max_lines=1)

@@ -35,8 +35,9 @@ the *velocity* $\mathbf v$ (a mix of noise and glyph that stays well scaled at e
 the mismatch is scored by a plain mean squared error:
 
 $$\mathcal L(\theta) = \mathbb E_{\mathbf x_0, c,\, t,\, \boldsymbol\varepsilon}\,
-\big\lVert \hat{\mathbf v}_\theta(\mathbf x_t, t, c) - \mathbf v \big\rVert^2, \qquad
-\mathbf x_t = \sqrt{\bar\alpha_t}\,\mathbf x_0 + \sqrt{1-\bar\alpha_t}\,\boldsymbol\varepsilon, \qquad
+\big\lVert \hat{\mathbf v}_\theta(\mathbf x_t, t, c) - \mathbf v \big\rVert^2,$$
+
+$$\mathbf x_t = \sqrt{\bar\alpha_t}\,\mathbf x_0 + \sqrt{1-\bar\alpha_t}\,\boldsymbol\varepsilon, \qquad
 \mathbf v = \sqrt{\bar\alpha_t}\,\boldsymbol\varepsilon - \sqrt{1-\bar\alpha_t}\,\mathbf x_0 .$$
 
 Knowing $\mathbf x_t$ and $t$, a guess of $\mathbf v$ is at the same time a guess of the clean glyph

@@ -36,18 +36,19 @@ def example_figure(example) -> go.Figure:
     """
     e = example
     a, s = np.sqrt(e.alpha_bar), np.sqrt(1.0 - e.alpha_bar)
+    # short lines, so that four titles fit side by side on a phone
     panels = [
-        ("x₀ (clean glyph)", e.x0, "ink"),
-        ("ε (noise drawn)", e.noise, "signed"),
-        (f"xₜ = {a:.2f}·x₀ + {s:.2f}·ε", e.x_t, "ink"),
-        (f"v = {a:.2f}·ε − {s:.2f}·x₀ (target)", e.v, "signed"),
-        ("v̂ (the network's answer)", e.v_pred, "signed"),
-        (f"v̂ − v (loss = mean square = {e.loss:.4f})", e.v_pred - e.v, "signed"),
-        (f"x̂₀ = {a:.2f}·xₜ − {s:.2f}·v̂", e.x0_pred, "ink"),
-        (f"ε̂ = {s:.2f}·xₜ + {a:.2f}·v̂", e.noise_pred, "signed"),
+        ("x₀<br>clean glyph", e.x0, "ink"),
+        ("ε<br>noise drawn", e.noise, "signed"),
+        (f"xₜ = {a:.2f}·x₀<br>+ {s:.2f}·ε", e.x_t, "ink"),
+        (f"target v =<br>{a:.2f}·ε − {s:.2f}·x₀", e.v, "signed"),
+        ("v̂<br>the answer", e.v_pred, "signed"),
+        (f"v̂ − v<br>loss {e.loss:.4f}", e.v_pred - e.v, "signed"),
+        (f"x̂₀ = {a:.2f}·xₜ<br>− {s:.2f}·v̂", e.x0_pred, "ink"),
+        (f"ε̂ = {s:.2f}·xₜ<br>+ {a:.2f}·v̂", e.noise_pred, "signed"),
     ]
     fig = make_subplots(rows=2, cols=4, subplot_titles=[p[0] for p in panels],
-                        horizontal_spacing=0.03, vertical_spacing=0.1)
+                        horizontal_spacing=0.03, vertical_spacing=0.14)
     for i, (_, z, kind) in enumerate(panels):
         row, col = divmod(i, 4)
         fig.add_trace(
@@ -63,8 +64,8 @@ def example_figure(example) -> go.Figure:
             f"yaxis{axis}": dict(visible=False, range=[size - 0.5, -0.5], scaleanchor=f"x{axis}", constrain="domain"),
         })
     fig.update_layout(
-        template=TEMPLATE, height=560, margin=dict(l=10, r=10, t=70, b=10),
-        title=dict(text=f"One training example at t = {e.t} (ᾱₜ = {e.alpha_bar:.4f}): "
+        template=TEMPLATE, height=580, margin=dict(l=10, r=10, t=90, b=10),
+        title=dict(text=f"One training example at t = {e.t} (ᾱₜ = {e.alpha_bar:.4f}):<br>"
                         f"loss on v {e.loss:.4f}, as noise {e.noise_mse:.4f}, as x₀ {e.x0_mse:.4f}",
                    font=dict(size=15)),
         coloraxis=dict(colorscale=INK_SCALE, cmin=-1, cmax=1,
@@ -72,7 +73,7 @@ def example_figure(example) -> go.Figure:
         coloraxis2=dict(colorscale="RdBu_r", cmin=-SIGNED_RANGE, cmax=SIGNED_RANGE,
                         colorbar=dict(title="signed", x=1.0, y=0.22, len=0.42, thickness=12)),
     )
-    fig.update_annotations(font_size=12)
+    fig.update_annotations(font_size=11)
     return fig
 
 
