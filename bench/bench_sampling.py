@@ -70,7 +70,7 @@ def stock_diffusers_loop(pipe, prompt: str, n: int, steps: int, guidance: float,
     scheduler = DPMSolverMultistepScheduler(beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction",
                                             algorithm_type="dpmsolver++", timestep_spacing="trailing")
     scheduler.set_timesteps(steps)
-    x = torch.randn(n, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    x = torch.randn(n, 1, pipe.size, pipe.size, generator=torch.Generator().manual_seed(0))
     distilled = pipe.model.config.guidance_embedding
     batch = n if one_pass else 2 * n
     states, mask = enc.states[:batch], enc.mask[:batch].float()
@@ -91,11 +91,12 @@ def stock_diffusers_loop(pipe, prompt: str, n: int, steps: int, guidance: float,
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_sampling", description=__doc__.split("\n")[0])
     parser.add_argument("--model", help="a model folder (default: the shipped assets/model)")
+    parser.add_argument("--baseline", help="another model folder whose 120-step run is timed in the same rounds")
     args = parser.parse_args(argv)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
     pipe = glyffuser.load_pipeline(args.model)
-    print(f"model: {args.model or 'assets/model'}")
+    print(f"model: {args.model or 'assets/model'} ({pipe.size}x{pipe.size})")
     n, prompt = 16, "gold"
     pipe("gold", n=1, steps=2)  # warm caches
     peak = matmul_peak_gflops()
@@ -152,13 +153,17 @@ def main(argv=None) -> None:
 
     first_ms = median_ms(first_frame, repeats=5, warmup=1)
 
-    def full_run() -> float:
+    def full_run(sampler_pipe=pipe) -> float:
         start = time.perf_counter()
-        pipe(prompt, n=n, steps=120, guidance=3.0, seed=0, sampler="dpm")
+        sampler_pipe(prompt, n=n, steps=120, guidance=3.0, seed=0, sampler="dpm")
         return time.perf_counter() - start
 
-    runs = [(full_run(), stock_diffusers_loop(pipe, prompt, n, 120, 3.0, one_pass)) for _ in range(3)]  # interleaved
-    full_s, stock_s = (float(np.median(values)) for values in zip(*runs))
+    baseline = glyffuser.load_pipeline(args.baseline) if args.baseline else None
+    if baseline is not None:
+        full_run(baseline)  # traces its graph
+    runs = [(full_run(), stock_diffusers_loop(pipe, prompt, n, 120, 3.0, one_pass),
+             full_run(baseline) if baseline is not None else 0.0) for _ in range(3)]  # interleaved
+    full_s, stock_s, baseline_s = (float(np.median(values)) for values in zip(*runs))
     gflops = gflop / (step_ms / 1000)
     print(f"CPU matmul peak (fp32, {1536}^3): {peak:.1f} GFLOP/s")
     print(f"one guided step, 16 glyphs ({'one distilled pass, ' if one_pass else ''}batch {batch}): {step_ms:.1f} ms; "
@@ -174,6 +179,9 @@ def main(argv=None) -> None:
     print(f"first frame (encode + noise + one step): {first_ms:.0f} ms")
     print(f"120 DPM-Solver++ steps, 16 glyphs (median of 3, interleaved): {full_s:.2f} s (ours) vs {stock_s:.2f} s "
           f"(stock diffusers loop, same weights and passes): {stock_s / full_s:.2f}x")
+    if baseline is not None:
+        print(f"120 steps, 16 glyphs, baseline {args.baseline} ({baseline.size}x{baseline.size}), same rounds: {baseline_s:.2f} s "
+              f"-> ours is {baseline_s / full_s:.2f}x its speed")
     if one_pass:
         two_pass_s = stock_diffusers_loop(pipe, prompt, n, 120, 3.0, one_pass=False)
         print(f"120 steps with two-pass guidance (stock loop, same weights): {two_pass_s:.2f} s")

@@ -155,10 +155,13 @@ def load_text_cache(out: Path, definitions, device, variants: int = 1, seed: int
             return saved["states"], saved["masks"], saved["null"], saved["null_mask"]
     captions = caption_variants(definitions, variants, seed, word_dropout)
     flat = [c for row in captions for c in row]
+    unique = list(dict.fromkeys(flat))  # short definitions repeat: encode each text once
     encoder = TextEncoder(device=device)
-    states, masks, null, null_mask = encode_definitions(flat, encoder)
-    states = states.view(len(definitions), variants, *states.shape[1:]).cpu()
-    masks = masks.view(len(definitions), variants, -1).cpu()
+    states, masks, null, null_mask = encode_definitions(unique, encoder)
+    index = {c: i for i, c in enumerate(unique)}
+    where = torch.tensor([index[c] for c in flat])
+    states = states[where].view(len(definitions), variants, *states.shape[1:]).cpu()
+    masks = masks[where].view(len(definitions), variants, -1).cpu()
     atomic_write(cache, lambda tmp: torch.save(
         {**key, "states": states, "masks": masks, "null": null.cpu(), "null_mask": null_mask.cpu()}, tmp))
     return states, masks, null.cpu(), null_mask.cpu()
