@@ -106,6 +106,17 @@ def gaussian_mixture_logpdf(
     return _mixture_terms(x, centers, variance, dtype)[0]
 
 
+def gaussian_mixture_terms(
+    x: np.ndarray, centers: np.ndarray, variance: float, dtype: type = np.float32
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both :func:`gaussian_mixture_logpdf` and :func:`gaussian_mixture_score` in one pass.
+
+    Returns:
+        ``(logpdf (M,), score (M, 2))``, float64.
+    """
+    return _mixture_terms(x, centers, variance, dtype)
+
+
 def gaussian_mixture_score(
     x: np.ndarray, centers: np.ndarray, variance: float, dtype: type = np.float32
 ) -> np.ndarray:

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from glyffuser.density import kde_grid
-from glyffuser.exact_score import gaussian_mixture_score, iter_reverse_particles
+from glyffuser.exact_score import gaussian_mixture_terms, iter_reverse_particles
 from glyffuser.forward import standard_normal
 from glyffuser.schedule import NoiseSchedule
 
@@ -119,9 +119,10 @@ def noised_density(
 
 
 def score_field(
-    x0: np.ndarray, abar: float, bandwidth: float, grid_x: np.ndarray, grid_y: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The exact score ``∇_x log q_t(x)`` at every node of a grid.
+    x0: np.ndarray, abar: float, bandwidth: float, grid_x: np.ndarray, grid_y: np.ndarray,
+    with_density: bool = False,
+) -> tuple[np.ndarray, ...]:
+    """The exact score ``∇_x log q_t(x)`` at every node of a grid (and ``q_t`` there, if asked).
 
     Args:
         x0: ``(N, 2)`` standardised points.
@@ -130,13 +131,24 @@ def score_field(
         grid_x: ``(nx,)`` x positions.
         grid_y: ``(ny,)`` y positions.
 
+        with_density: also return ``q_t`` at the nodes (same pass, no extra cost).
+
     Returns:
-        ``(nodes (ny * nx, 2), score (ny * nx, 2))``, nodes in row-major order (x fastest).
+        ``(nodes (ny * nx, 2), score (ny * nx, 2))``, nodes in row-major order (x fastest),
+        then ``density (ny * nx,)`` when ``with_density``.
     """
     gx, gy = np.meshgrid(np.asarray(grid_x, np.float64), np.asarray(grid_y, np.float64))
     nodes = np.column_stack([gx.ravel(), gy.ravel()])  # (M, 2)
     centers = np.sqrt(abar) * np.asarray(x0, dtype=np.float64)
-    return nodes, gaussian_mixture_score(nodes, centers, noised_variance(abar, bandwidth))
+    logpdf, score = gaussian_mixture_terms(nodes, centers, noised_variance(abar, bandwidth))
+    return (nodes, score, np.exp(logpdf)) if with_density else (nodes, score)
+
+
+def nearest_distances(points: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """``(M,)`` distance from each of ``queries (M, 2)`` to its nearest point of ``points (N, 2)``."""
+    from scipy.spatial import cKDTree
+
+    return cKDTree(np.asarray(points, dtype=np.float64)).query(np.asarray(queries, dtype=np.float64))[0]
 
 
 def flow_timesteps(steps: int, num_train_steps: int) -> np.ndarray:

@@ -23,20 +23,31 @@ result can be drawn directly from the clean image $\mathbf{x}_0$, with no need t
 steps one by one:
 
 $$\mathbf{x}_t = \sqrt{\bar\alpha_t}\,\mathbf{x}_0 + \sqrt{1-\bar\alpha_t}\,\boldsymbol\varepsilon,
-\qquad \boldsymbol\varepsilon \sim \mathcal N(\mathbf 0, \mathbf I), \qquad
-\bar\alpha_t = \prod_{s \le t} (1 - \beta_s).$$
+\qquad \boldsymbol\varepsilon \sim \mathcal N(\mathbf 0, \mathbf I),$$
+
+$$\bar\alpha_t = \prod_{s=0}^{t} (1 - \beta_s).$$
+
+**How $t$ counts here**: as in the diffusers library, $t = 0, 1, \dots, 999$, which is Ho et
+al.'s $t - 1$. So $t = 0$ is already one small noising step ($\bar\alpha_0$ = 0.99996 under
+the cosine schedule, 0.9999 under the linear one), and the clean data, $\bar\alpha = 1$, have
+no $t$ of their own.
 
 The schedule $\beta_t$ sets how fast the signal fades: the linear schedule of Ho et al. (2020)
 wipes the glyph out well before $t = 999$, the cosine schedule of Nichol & Dhariwal (2021)
 spreads the destruction more evenly. Below the glyph, every point of the map is noised the
 same way (the map's coordinates, standardised, play the role of $\mathbf{x}_0$): the cloud
-blurs into a single Gaussian, and the shaded density $q(\mathbf{x}_t)$ under it follows.
-Drag $t$ and release to update.
+blurs into a single Gaussian, and the shaded density $q(\mathbf{x}_t)$ under it follows. In red,
+a few single points with their own $q(\mathbf{x}_t \mid \mathbf{x}_0) =
+\mathcal N(\sqrt{\bar\alpha_t}\,\mathbf{x}_0, (1-\bar\alpha_t)\mathbf I)$: a small Gaussian around each
+shrunk point, of which the whole cloud's $q(\mathbf{x}_t)$ is the average. Drag $t$ (or use the
+arrow keys on the slider).
 """
 
 STRIP_STEPS = (0, 100, 250, 500, 750, 999)
 STEP_GRID = 150  # density grid of the large panel (>= 3.7 steps per kernel sd: under 1% error)
 ROW_GRID = 120  # density grid of the small panels
+PICKS = ("明", "草", "鸟")  # always ringed on the map, beside the chosen glyph
+RING_SHARES = (1 - np.exp(-0.5), 1 - np.exp(-2.0))  # mass of a 2-D Gaussian within 1 and 2 sd
 DEFAULTS = ("锂", 250, "cosine", 0)
 EXAMPLES = [["锂", 250, "cosine", 0], ["锂", 250, "linear", 0], ["明", 500, "cosine", 3], ["草", 900, "linear", 1]]
 
@@ -52,10 +63,16 @@ class NoisingTab:
         return (validate.character(character, glyphs), validate.timestep(t, common.NUM_STEPS),
                 validate.choice(schedule, "schedule", common.SCHEDULES), validate.seed(seed))
 
+    def _picks(self, row: int, points: np.ndarray, cloud: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """The chosen glyph and :data:`PICKS`: ``(character, x0 (2,), x_t (2,))`` each."""
+        glyphs = self.res.glyphs()
+        rows = [row] + [glyphs.index_of(c) for c in PICKS if glyphs.index_of(c) != row]
+        return [(str(glyphs.chars[r]), points[r], cloud[r]) for r in rows]
+
     def _step(self, row: int, t: int, name: str, seed: int):
         from glyffuser.forward import glyph_x0, noise_chain
         from glyffuser.mapflow import noise_points, noised_density
-        from viz.noising import dataset_figure, schedule_figure
+        from viz.noising import abar_text, dataset_figure, schedule_figure
 
         sched = self.res.schedule(name)
         x0 = glyph_x0(self.res.glyphs().images[row])  # (64, 64)
@@ -65,17 +82,22 @@ class NoisingTab:
         points = self.res.standard_map()  # (N, 2)
         cloud = noise_points(points, sched, t, seed)  # (N, 2)
         grid_x, grid_y, density = noised_density(points, abar, self.res.map_bandwidth(), max_size=STEP_GRID)
+        picks = self._picks(row, points, cloud)
 
         curves = {n: self.res.schedule(n).alphas_cumprod.numpy() for n in common.SCHEDULES}
+        signal, noise = np.sqrt(abar), np.sqrt(1 - abar)
         caption = (
-            f"**t = {t}**, {name} schedule: ᾱₜ = {abar:.4f}, so "
-            f"$\\mathbf{{x}}_t = {np.sqrt(abar):.3f}\\,\\mathbf{{x}}_0 + {np.sqrt(1 - abar):.3f}\\,"
-            f"\\boldsymbol\\varepsilon$; signal-to-noise ratio {abar / (1 - abar):.3g}."
+            f"**t = {t}**, {name} schedule: ᾱₜ = {abar_text(abar)}, so "
+            f"$\\mathbf{{x}}_t = {signal:.3f}\\,\\mathbf{{x}}_0 + {noise:.3f}\\,\\boldsymbol\\varepsilon$: "
+            f"the noise added is {noise:.3f} ε, of standard deviation {noise:.3f}; signal-to-noise ratio "
+            f"{abar / (1 - abar):.3g}. On the map, {', '.join(p[0] for p in picks)}: ○ the clean point x₀, "
+            f"• the mean √ᾱₜ x₀ of q(x_t | x₀), rings at 1 and 2 sd ({noise:.3g} and {2 * noise:.3g}) holding "
+            f"{100 * RING_SHARES[0]:.0f}% and {100 * RING_SHARES[1]:.0f}% of it, × the point's own x_t."
         )
         # 64 x 64 pictures, enlarged by the browser (pixelated): cheap to encode on every slider move.
         return (model_picture(chain.x_t[0], scale=1), model_picture(chain.noise, scale=1),
                 schedule_figure(curves, name, t),
-                dataset_figure(cloud, grid_x, grid_y, density, t, abar), caption)
+                dataset_figure(cloud, grid_x, grid_y, density, t, abar, picks), caption)
 
     @validate.guarded("Noising the glyph")
     def noising_step(self, character, t, schedule, seed):
@@ -132,9 +154,13 @@ def build_tab(resources) -> None:
                 seed = common.seed_number(DEFAULTS[3], label="noise seed")
                 caption = common.note()
             x_t = common.picture("x_t", elem_id="noising-xt", height=280, width=280)
-            noise = common.picture("ε (the noise added)", height=280, width=280)
-        schedule_plot = common.plot()
-        strip_plot = common.plot()
+            noise = common.picture("ε ~ N(0, I), drawn once (x_t adds √(1 − ᾱₜ) ε; shown clipped to ±1)",
+                                   height=280, width=280)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                schedule_plot = common.plot()
+            with gr.Column(scale=2, min_width=300):
+                strip_plot = common.plot()
         with gr.Row(equal_height=False):
             with gr.Column(scale=2):
                 dataset_plot = common.plot()
@@ -144,8 +170,8 @@ def build_tab(resources) -> None:
         inputs = [character, t, schedule, seed]
         step_outputs = [x_t, noise, schedule_plot, dataset_plot, caption]
         all_outputs = [*step_outputs, strip_plot, row_plot]
-        t.release(tab.noising_step, inputs=inputs, outputs=step_outputs, api_name="noising_step",
-                  preprocess=False, trigger_mode="always_last", show_progress="hidden")
+        gr.on(triggers=common.moved(t), fn=tab.noising_step, inputs=inputs, outputs=step_outputs,
+              api_name="noising_step", preprocess=False, trigger_mode="always_last", show_progress="hidden")
         gr.on(triggers=[character.submit, schedule.input, seed.submit], fn=tab.noise_glyph, inputs=inputs,
               outputs=all_outputs, api_name="noise_glyph", preprocess=False, trigger_mode="always_last")
         pick.click(tab.random_character, inputs=None, outputs=character, api_name="random_character").then(

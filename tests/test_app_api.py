@@ -97,8 +97,12 @@ def test_noising_step_changes_with_t(call):
     assert not np.array_equal(picture(x_a), picture(x_b))  # more noise
     assert np.array_equal(picture(eps_a), picture(eps_b))  # the same ε
     assert "t = 100" in caption
-    points = next(tr for tr in plotly_figure(dataset_plot)["data"] if tr.get("name") == "x_t")
-    assert trace_points(points) == N_GLYPHS
+    layout = plotly_figure(dataset_plot)["layout"]
+    assert layout["images"][0]["source"].startswith("data:image/jpeg;base64,")  # the noised cloud, as a bitmap
+    data = plotly_figure(dataset_plot)["data"]
+    assert not any(tr["type"] == "scattergl" for tr in data)
+    picked = next(tr for tr in data if tr.get("name") == "x0")
+    assert picked["text"][0] == "锂" and "明" in picked["text"]
     markers = [tr for tr in plotly_figure(schedule_plot)["data"] if tr.get("name") == "t"]
     assert markers and markers[0]["x"] == [100]
 
@@ -106,26 +110,28 @@ def test_noising_step_changes_with_t(call):
 def test_noise_glyph_and_random_character(call):
     out = call("/noise_glyph", "明", 500, "linear", 2)
     assert len(out) == 7 and out[5]["type"] == "matplotlib"
-    assert len(plotly_figure(out[6])["data"]) == 12  # 6 steps x (points, density)
+    assert len(plotly_figure(out[6])["layout"]["images"]) == 12  # 6 steps x (points, density)
     char = call("/random_character")
     assert isinstance(char, str) and len(char) == 1
     assert call("/noise_glyph", char, 10, "cosine", 0)[4].startswith("**t = 10**")
 
 
 def test_score_field(call):
-    figure, caption = call("/score_field", 250, "linear", 15)
+    figure, caption, learned, ray, comparison = call("/score_field", 250, "linear", 15)
     arrows = next(tr for tr in plotly_figure(figure)["data"] if tr.get("name") == "score")
     assert trace_points(arrows) == 15 * 15 * 6
-    assert "t = 250" in caption
+    learned_arrows = next(tr for tr in plotly_figure(learned)["data"] if tr.get("name") == "score")
+    assert trace_points(learned_arrows) == 15 * 15 * 6
+    assert {tr["name"] for tr in plotly_figure(ray)["data"]} == {"exact", "learned"}
+    assert "t = 250" in caption and "of the 225 arrow nodes" in comparison
 
 
-def test_release_particles_streams_to_the_data(client):
+def test_release_particles_streams_to_q0(client):
     job = client.submit(40, 10, "cosine", 1, api_name="/release_particles")
-    final_figure, status = job.result(timeout=120)
-    assert "reached the data" in status
-    assert len(job.outputs()) >= 2  # the figure was streamed step by step
-    particles = next(tr for tr in plotly_figure(final_figure)["data"] if tr.get("name") == "particles")
-    assert trace_points(particles) == 40
+    final_frame, status = job.result(timeout=120)
+    assert "arrived at ᾱ = 1" in status and "sample of q₀" in status
+    assert len(job.outputs()) >= 2  # the frames were streamed step by step
+    assert np.asarray(Image.open(final_frame)).shape[:2] == (480, 480)
 
 
 def test_overview_chain(call):

@@ -48,7 +48,7 @@ from viz.noising import (
     strip_figure,
 )
 from viz.overview import chain_figure
-from viz.score import arrow_vectors, particle_figure, quiver_lines, score_figure
+from viz.score import arrow_vectors, particle_frame, quiver_lines, score_figure
 
 
 def clumps(n: int, seed: int = 0) -> np.ndarray:
@@ -162,12 +162,23 @@ def test_density_grid_resolves_the_kernel():
 def test_dataset_figures_carry_the_data():
     x0 = clumps(400)
     gx, gy, density = noised_density(x0, 0.5, 0.2)
-    fig = dataset_figure(x0, gx, gy, density, t=300, abar=0.5)
-    heat, points = fig.data
-    np.testing.assert_allclose(np.asarray(heat.z), density, rtol=1e-6, atol=1e-7 * density.max())
-    np.testing.assert_allclose(np.column_stack([points.x, points.y]), x0, atol=1e-6)
+    picks = [("a", x0[0], x0[0] * 0.7), ("b", x0[1], x0[1] * 0.7)]
+    fig = dataset_figure(x0, gx, gy, density, t=300, abar=0.5, picks=picks)
+    (image,) = fig.layout.images  # the cloud and its density, one bitmap under the axes
+    assert image.source.startswith("data:image/jpeg;base64,") and image.layer == "below"
+    assert (image.x, image.y, image.sizex, image.sizey) == (gx[0], gx[-1], gx[-1] - gx[0], gx[-1] - gx[0])
+    assert not any(tr.type == "scattergl" for tr in fig.data)  # no WebGL context per redraw
+    traces = {tr.name: tr for tr in fig.data}
+    np.testing.assert_allclose(np.column_stack([traces["x0"].x, traces["x0"].y]), x0[:2])
+    np.testing.assert_allclose(np.column_stack([traces["mean"].x, traces["mean"].y]), np.sqrt(0.5) * x0[:2])
+    np.testing.assert_allclose(np.column_stack([traces["x_t"].x, traces["x_t"].y]), 0.7 * x0[:2])
+    # Rings: for each point, circles of radius 1 and 2 sd = sqrt(1 - abar) around the mean.
+    rings = np.column_stack([traces["rings"].x, traces["rings"].y]).reshape(4, -1, 2)[:, :-1]
+    radii = np.linalg.norm(rings - np.repeat(np.sqrt(0.5) * x0[:2], 2, axis=0)[:, None], axis=2)
+    np.testing.assert_allclose(radii, np.array([1, 2, 1, 2])[:, None] * np.sqrt(0.5) * np.ones_like(radii))
     row = dataset_row_figure([(0, x0, (gx, gy, density)), (999, x0 * 0, (gx, gy, density))])
-    assert len(row.data) == 4 and [a.text for a in row.layout.annotations] == ["t = 0", "t = 999"]
+    assert len(row.data) == 0 and len(row.layout.images) == 4
+    assert [a.text for a in row.layout.annotations] == ["t = 0", "t = 999"]
 
 
 def test_schedule_figure_marks_t():
@@ -261,9 +272,15 @@ def test_particles_reach_the_data():
     loglik = lambda p: gaussian_mixture_logpdf(p, x0, h**2, np.float64).mean()  # noqa: E731
     assert abs(loglik(end) - loglik(draws)) < 0.3
     assert loglik(start) < loglik(draws) - 1.0
-    fig = particle_figure(*noised_density(x0, 1.0, h, max_size=80), end, [end[:5]], t=-1, step=30, total=30)
-    shown = next(tr for tr in fig.data if tr.name == "particles")
-    np.testing.assert_allclose(np.column_stack([shown.x, shown.y]), end, atol=1e-5)
+    frame = particle_frame(noised_density(x0, 1.0, h, max_size=80)[2], -4.0, 4.0, end, [end[:5]], "end")
+    assert frame.shape == (480, 480, 3) and frame.dtype == np.uint8
+    # Each particle is an orange dot at its place (row 0 = y = 4, column 0 = x = -4).
+    inside = np.all(np.abs(end) < 3.9, axis=1)
+    rows = np.round((4.0 - end[inside, 1]) * 60 - 0.5).astype(int)
+    cols = np.round((end[inside, 0] + 4.0) * 60 - 0.5).astype(int)
+    red, green = frame[rows, cols, 0].astype(int), frame[rows, cols, 1].astype(int)
+    assert np.all(red > 200)  # a dot, or the white rim of a neighbour drawn over it
+    assert np.mean(green < 120) > 0.85  # mostly the dot's own orange
 
 
 # --------------------------------------------------------------------------------------

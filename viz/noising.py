@@ -14,10 +14,32 @@ import plotly.graph_objects as go
 from matplotlib.figure import Figure
 
 from viz import style
+from viz.raster import density_rgb, jpeg_data_uri, splat_points
 
 SCHEDULE_COLORS = {"linear": "#4e79a7", "cosine": "#e15759"}
-POINT_COLOR = "rgba(20, 30, 60, 0.35)"
+POINT_RGB, POINT_ALPHA = (20, 30, 60), 0.35
+PICK_COLOR = "#d62728"
 DENSITY_SCALE = "Blues"
+DATASET_PIXELS = 420  # side of the large map's bitmap
+ROW_PIXELS = 160  # side of each small panel's bitmap
+RING_VERTICES = 49  # polygon of a drawn circle
+
+
+def abar_text(abar: float) -> str:
+    """ᾱ with as many decimals as it needs never to read 1 (or 0) when it is not.
+
+    ``0.99995869`` -> ``"0.99996"``, ``0.9999`` -> ``"0.9999"``, ``0.8459`` -> ``"0.8459"``,
+    ``2.4e-9`` -> ``"2.4e-09"``; exactly 1 -> ``"1"``.
+    """
+    abar = float(abar)
+    if abar >= 1.0:
+        return "1"
+    if abar > 0.999:
+        decimals = int(np.floor(-np.log10(1.0 - abar))) + 1
+        return f"{abar:.{decimals}f}"
+    if abar < 1e-3:
+        return f"{abar:.2g}"
+    return f"{abar:.4g}"
 
 
 def schedule_figure(alphas_cumprod: dict[str, np.ndarray], chosen: str, t: int) -> go.Figure:
@@ -49,7 +71,7 @@ def schedule_figure(alphas_cumprod: dict[str, np.ndarray], chosen: str, t: int) 
     snr = abar_t / (1.0 - abar_t)
     marker = dict(size=11, color="black", symbol="circle-open", line=dict(width=2.5))
     traces.append(go.Scatter(x=[t], y=[abar_t], mode="markers", marker=marker, showlegend=False, name="t",
-                             hovertemplate=f"t = {t}<br>ᾱ = {abar_t:.4f}<extra></extra>"))
+                             hovertemplate=f"t = {t}<br>ᾱ = {abar_text(abar_t)}<extra></extra>"))
     traces.append(go.Scatter(x=[t], y=[snr], mode="markers", marker=marker, showlegend=False, name="t",
                              xaxis="x2", yaxis="y2", hovertemplate=f"t = {t}<br>SNR = {snr:.4g}<extra></extra>"))
     marker_line = dict(type="line", x0=t, x1=t, y0=0, y1=1, line=dict(color="#888888", width=1, dash="dash"))
@@ -62,9 +84,9 @@ def schedule_figure(alphas_cumprod: dict[str, np.ndarray], chosen: str, t: int) 
         yaxis2=style.axis(type="log", anchor="x2", exponentformat="power", title=dict(text="SNR")),
         shapes=[dict(marker_line, xref="x", yref="y domain"), dict(marker_line, xref="x2", yref="y2 domain")],
         annotations=[
-            dict(text="ᾱₜ: share of the signal's variance kept", x=0.22, y=1.0, xref="paper", yref="paper",
+            dict(text="ᾱₜ: signal kept", x=0.22, y=1.0, xref="paper", yref="paper",
                  xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=13)),
-            dict(text="signal-to-noise ratio ᾱₜ / (1 − ᾱₜ)", x=0.78, y=1.0, xref="paper", yref="paper",
+            dict(text="SNR = ᾱₜ / (1 − ᾱₜ)", x=0.78, y=1.0, xref="paper", yref="paper",
                  xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=13)),
         ],
         legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.3, yanchor="top"),
@@ -72,7 +94,7 @@ def schedule_figure(alphas_cumprod: dict[str, np.ndarray], chosen: str, t: int) 
 
 
 def strip_figure(pictures: list[np.ndarray], timesteps, alphas_cumprod) -> Figure:
-    """A row of pictures of one glyph at several timesteps, labelled with t and ᾱ_t.
+    """Pictures of one glyph at several timesteps (two rows when more than three), labelled with t and ᾱ_t.
 
     Args:
         pictures: ``K`` greyscale uint8 arrays (from :func:`viz.pictures.model_picture`).
@@ -83,31 +105,47 @@ def strip_figure(pictures: list[np.ndarray], timesteps, alphas_cumprod) -> Figur
         A matplotlib figure (object API).
     """
     k = len(pictures)
-    fig = Figure(figsize=(1.6 * k, 2.0), dpi=110, layout="constrained")
-    axes = fig.subplots(1, k, squeeze=False)[0]
+    cols = (k + 1) // 2 if k > 3 else k
+    rows = (k + cols - 1) // cols
+    fig = Figure(figsize=(1.5 * cols, 1.75 * rows), dpi=110, layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[k:]:
+        ax.set_axis_off()
     for ax, picture, t, abar in zip(axes, pictures, timesteps, alphas_cumprod):
         ax.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-        ax.set_title(f"t = {int(t)}\nᾱ = {float(abar):.3g}", fontsize=9)
+        ax.set_title(f"t = {int(t)}\nᾱ = {abar_text(abar)}", fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
     return fig
 
 
-def _heatmap(grid_x, grid_y, density, **kwargs) -> go.Heatmap:
-    return go.Heatmap(x=np.asarray(grid_x, np.float32), y=np.asarray(grid_y, np.float32),
-                      z=np.asarray(density, np.float32), colorscale=DENSITY_SCALE, showscale=False,
-                      hoverinfo="skip", zsmooth="best", **kwargs)
+def _image(rgb: np.ndarray, lo: float, hi: float, xref: str = "x", yref: str = "y", name: str = "") -> dict:
+    """A bitmap over ``[lo, hi]²`` as a Plotly layout image under the traces."""
+    return dict(source=jpeg_data_uri(rgb), xref=xref, yref=yref, x=lo, y=hi, sizex=hi - lo, sizey=hi - lo,
+                xanchor="left", yanchor="top", sizing="stretch", layer="below", name=name)
 
 
-def _points(points: np.ndarray, size: float, **kwargs) -> go.Scattergl:
-    points = np.asarray(points, dtype=np.float32)
-    return go.Scattergl(x=points[:, 0], y=points[:, 1], mode="markers", hoverinfo="skip",
-                        marker=dict(size=size, color=POINT_COLOR), **kwargs)
+def map_bitmap(points_t: np.ndarray | None, density: np.ndarray | None, lo: float, hi: float, size: int,
+               radius: int = 1) -> np.ndarray:
+    """The density of ``q(x_t)`` shaded, the noised points stamped over it (either may be ``None``).
+
+    Returns:
+        ``(size, size, 3)`` uint8 over ``[lo, hi]²``.
+    """
+    rgb = density_rgb(density, size, DENSITY_SCALE) if density is not None else np.full((size, size, 3), 255, np.uint8)
+    if points_t is not None:
+        rgb = splat_points(rgb, points_t, lo, hi, color=POINT_RGB, alpha=POINT_ALPHA, radius=radius)
+    return rgb
 
 
 def dataset_figure(points_t: np.ndarray, grid_x: np.ndarray, grid_y: np.ndarray, density: np.ndarray,
-                   t: int, abar: float) -> go.Figure:
-    """The map's points noised to step ``t`` over the density of ``q(x_t)``.
+                   t: int, abar: float, picks: list[tuple[str, np.ndarray, np.ndarray]] = ()) -> go.Figure:
+    """The map's points noised to step ``t`` over the density of ``q(x_t)``, and ``q(x_t | x0)`` of a few.
+
+    The cloud and its density are one bitmap under the axes (no WebGL, a few kB). Each
+    picked point gets its clean position ``x0`` (open circle), the mean ``√ᾱ x0`` of
+    ``q(x_t | x0) = N(√ᾱ x0, (1 − ᾱ) I)`` with rings at 1 and 2 sd, and its own noised
+    sample ``x_t`` (cross).
 
     Args:
         points_t: ``(N, 2)`` noised points.
@@ -116,19 +154,53 @@ def dataset_figure(points_t: np.ndarray, grid_x: np.ndarray, grid_y: np.ndarray,
         density: ``(ny, nx)`` density of ``q(x_t)``.
         t: the timestep.
         abar: ᾱ_t.
+        picks: ``(label, x0 (2,), x_t (2,))`` for each picked point.
 
     Returns:
-        A square Plotly figure: a heatmap named "density", points named "x_t".
+        A square Plotly figure: the bitmap is ``layout.images[0]`` (name "q(x_t)"); traces
+        "x0", "mean" and "x_t" hold the picked points, "rings" their circles at 1 and 2 sd
+        (one NaN-separated line, :data:`RING_VERTICES` vertices a circle).
     """
-    xaxis, yaxis = style.square_axes(float(grid_x[0]), float(grid_x[-1]))
-    return go.Figure(
-        [_heatmap(grid_x, grid_y, density, name="density"), _points(points_t, 2.5, name="x_t")],
-        layout=style.layout(
-            height=460, showlegend=False, uirevision="dataset", xaxis=xaxis, yaxis=yaxis,
-            title=style.title(f"the map noised: x_t ~ q(x_t) at t = {t}  (ᾱ = {abar:.3g})"),
-            margin=dict(l=40, r=10, t=40, b=30),
-        ),
-    )
+    lo, hi = float(grid_x[0]), float(grid_x[-1])
+    xaxis, yaxis = style.square_axes(lo, hi)
+    sd = float(np.sqrt(1.0 - abar))
+    traces = []
+    if len(picks):
+        labels = [p[0] for p in picks]
+        x0 = np.array([p[1] for p in picks], dtype=np.float64)  # (K, 2)
+        xt = np.array([p[2] for p in picks], dtype=np.float64)
+        mean = np.sqrt(abar) * x0
+        path_x, path_y = [], []
+        for a, b in zip(x0, mean):
+            path_x += [a[0], b[0], None]
+            path_y += [a[1], b[1], None]
+        traces += [
+            go.Scatter(x=path_x, y=path_y, mode="lines", name="shrink", hoverinfo="skip",
+                       line=dict(color=PICK_COLOR, width=1, dash="dot")),
+            go.Scatter(x=x0[:, 0], y=x0[:, 1], mode="markers+text", name="x0", text=labels,
+                       textposition="top center", textfont=dict(size=15, color=PICK_COLOR),
+                       marker=dict(size=9, color="white", line=dict(color=PICK_COLOR, width=2)),
+                       hovertemplate="%{text}: x0 = (%{x:.2f}, %{y:.2f})<extra></extra>"),
+            go.Scatter(x=mean[:, 0], y=mean[:, 1], mode="markers", name="mean", customdata=labels,
+                       marker=dict(size=5, color=PICK_COLOR),
+                       hovertemplate="%{customdata}: √ᾱ x0 = (%{x:.2f}, %{y:.2f})<extra></extra>"),
+            go.Scatter(x=xt[:, 0], y=xt[:, 1], mode="markers", name="x_t", customdata=labels,
+                       marker=dict(size=10, color=PICK_COLOR, symbol="x-thin", line=dict(width=2.5, color=PICK_COLOR)),
+                       hovertemplate="%{customdata}: x_t = (%{x:.2f}, %{y:.2f})<extra></extra>"),
+        ]
+        angle = np.linspace(0.0, 2.0 * np.pi, RING_VERTICES)
+        ring = np.column_stack([np.cos(angle), np.sin(angle)])  # (V, 2) unit circle
+        gap = np.full((1, 2), np.nan)
+        rings = np.vstack([np.vstack([c + k * sd * ring, gap]) for c in mean for k in (1, 2)])  # 1 and 2 sd
+        traces.append(go.Scatter(x=rings[:, 0], y=rings[:, 1], mode="lines", name="rings", hoverinfo="skip",
+                                 line=dict(color=PICK_COLOR, width=1.5)))
+    size = DATASET_PIXELS
+    return go.Figure(traces, layout=style.layout(
+        height=460, showlegend=False, uirevision="dataset", xaxis=xaxis, yaxis=yaxis,
+        images=[_image(map_bitmap(points_t, density, lo, hi, size), lo, hi, name="q(x_t)")],
+        title=style.title(f"q(x_t) at t = {t}, ᾱ = {abar_text(abar)}"),
+        margin=dict(l=40, r=10, t=40, b=30),
+    ))
 
 
 def dataset_row_figure(panels: list[tuple[int, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]]) -> go.Figure:
@@ -139,16 +211,18 @@ def dataset_row_figure(panels: list[tuple[int, np.ndarray, tuple[np.ndarray, np.
             for each column; the first panel's grid sets the common axis range.
 
     Returns:
-        A ``2 x K`` Plotly figure.
+        A ``2 x K`` Plotly figure whose panels are bitmaps (``layout.images``, named
+        "x_t, t = …" and "q(x_t), t = …"), titled by annotations "t = …".
     """
     k = len(panels)
     axes, refs = style.subplot_grid(2, k, hgap=0.012, vgap=0.03)
     lo, hi = float(panels[0][2][0][0]), float(panels[0][2][0][-1])
-    traces, titles = [], []
+    images, titles = [], []
     for c, (t, points_t, (grid_x, grid_y, density)) in enumerate(panels):
         (xa, ya), (xb, yb) = refs[0][c], refs[1][c]
-        traces.append(_points(points_t, 1.5, xaxis=xa, yaxis=ya, name=f"x_t, t = {t}"))
-        traces.append(_heatmap(grid_x, grid_y, density, xaxis=xb, yaxis=yb, name=f"q(x_t), t = {t}"))
+        images.append(_image(map_bitmap(points_t, None, lo, hi, ROW_PIXELS, radius=0), lo, hi, xa, ya,
+                             name=f"x_t, t = {t}"))
+        images.append(_image(map_bitmap(None, density, lo, hi, ROW_PIXELS), lo, hi, xb, yb, name=f"q(x_t), t = {t}"))
         domain = axes["xaxis" + xa[1:]]["domain"]
         titles.append(dict(text=f"t = {t}", x=(domain[0] + domain[1]) / 2, y=1.0, xref="paper", yref="paper",
                            xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=13)))
@@ -157,8 +231,8 @@ def dataset_row_figure(panels: list[tuple[int, np.ndarray, tuple[np.ndarray, np.
         if key.startswith("yaxis"):
             spec.update(scaleanchor=spec["anchor"], scaleratio=1)  # square panels
     axes["yaxis"]["title"] = dict(text="points x_t")
-    axes["yaxis" + refs[1][0][1][1:]]["title"] = dict(text="density q(x_t)")
-    return go.Figure(traces, layout=style.layout(
-        height=440, showlegend=False, annotations=titles, margin=dict(l=40, r=10, t=70, b=10),
+    axes["yaxis" + refs[1][0][1][1:]]["title"] = dict(text="q(x_t)")
+    return go.Figure(layout=style.layout(
+        height=400, showlegend=False, annotations=titles, images=images, margin=dict(l=40, r=10, t=60, b=10),
         title=style.title("the whole dataset, noised"), **axes,
     ))

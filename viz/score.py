@@ -3,9 +3,11 @@
 The score of the noised data distribution points towards higher density (Song et al.
 2021). Arrows are drawn on a grid over the density of ``q_t``; their lengths grow with
 the score's magnitude and saturate below one grid cell (see :func:`arrow_vectors`), so
-weak arrows near the data stay visible beside strong ones far from it. Particles released from
-``N(0, I)`` and moved by the probability-flow ODE are drawn one step at a time, so a
-generator can stream the frames.
+weak arrows near the data stay visible beside strong ones far from it. The learned field of
+:mod:`glyffuser.score_net` is drawn on the exact field's length scale, and
+:func:`ray_figure` compares the two magnitudes along a line out of the data. Particles
+released from ``N(0, I)`` and moved by the probability-flow ODE are drawn one step at a
+time as light bitmaps (:func:`particle_frame`), so a generator can stream the frames.
 """
 
 from __future__ import annotations
@@ -14,17 +16,21 @@ import numpy as np
 import plotly.graph_objects as go
 
 from viz import style
+from viz.noising import abar_text
+from viz.raster import density_rgb, draw_particles
 
 ARROW_COLOR = "#1b2a49"
 PARTICLE_COLOR = "#e4572e"
-TRAIL_COLOR = "rgba(228, 87, 46, 0.25)"
+PARTICLE_RGB, TRAIL_RGBA = (228, 87, 46), (228, 87, 46, 80)
+EXACT_COLOR, LEARNED_COLOR = "#1b2a49", "#e15759"
 DENSITY_SCALE = "Blues"
+FRAME_PIXELS = 480  # side of a particle frame
 HEAD_FRACTION = 0.3  # arrowhead length, as a share of the arrow
 HEAD_ANGLE = np.deg2rad(25.0)
 
 
 def arrow_vectors(vectors: np.ndarray, cell: float, longest: float = 0.95,
-                  quantile: float = 0.25) -> tuple[np.ndarray, float]:
+                  quantile: float = 0.25, reference: float | None = None) -> tuple[np.ndarray, float]:
     """Vectors resized for drawing: direction kept, length saturating with magnitude.
 
     The exact score grows without bound away from the data (like distance / variance),
@@ -39,13 +45,16 @@ def arrow_vectors(vectors: np.ndarray, cell: float, longest: float = 0.95,
         cell: grid spacing in data units.
         longest: the limit of the drawn length, in cells.
         quantile: which magnitude is drawn at half the longest length.
+        reference: ``m_ref`` itself, instead of the quantile (to draw a second field
+            on the first one's scale).
 
     Returns:
         ``(drawn (M, 2), m_ref)``.
     """
     vectors = np.asarray(vectors, dtype=np.float64)
     norms = np.linalg.norm(vectors, axis=1)
-    reference = float(np.quantile(norms, quantile)) if norms.size else 0.0
+    if reference is None:
+        reference = float(np.quantile(norms, quantile)) if norms.size else 0.0
     drawn = np.zeros_like(vectors)
     moving = norms > 0
     if reference > 0:
@@ -85,12 +94,13 @@ def _heatmap(grid_x, grid_y, density) -> go.Heatmap:
 
 def _square_layout(grid_x, title: str, revision: str) -> dict:
     xaxis, yaxis = style.square_axes(float(grid_x[0]), float(grid_x[-1]))
-    return style.layout(height=560, showlegend=False, uirevision=revision, xaxis=xaxis, yaxis=yaxis,
-                        title=style.title(title), margin=dict(l=40, r=10, t=40, b=30))
+    return style.layout(height=500, showlegend=False, uirevision=revision, xaxis=xaxis, yaxis=yaxis,
+                        title=style.title(title, size=13), margin=dict(l=40, r=10, t=40, b=30))
 
 
 def score_figure(grid_x: np.ndarray, grid_y: np.ndarray, density: np.ndarray, nodes: np.ndarray,
-                 scores: np.ndarray, cell: float, t: int, abar: float) -> go.Figure:
+                 scores: np.ndarray, cell: float, t: int, abar: float, reference: float | None = None,
+                 label: str = "exact ∇ log qₜ", color: str = EXACT_COLOR) -> go.Figure:
     """Score arrows on a grid over the density of ``q_t``.
 
     Args:
@@ -98,58 +108,91 @@ def score_figure(grid_x: np.ndarray, grid_y: np.ndarray, density: np.ndarray, no
         grid_y: ``(ny,)`` grid of the density.
         density: ``(ny, nx)`` density of ``q_t``.
         nodes: ``(M, 2)`` arrow tails.
-        scores: ``(M, 2)`` ``∇_x log q_t`` at the nodes.
+        scores: ``(M, 2)`` the score at the nodes.
         cell: spacing of the arrow grid.
         t: the timestep.
         abar: ᾱ_t.
+        reference: the magnitude drawn at half the longest arrow (default: this field's
+            lower quartile); pass another field's to draw both on one scale.
+        label: what the arrows are, for the title.
+        color: arrow colour.
 
     Returns:
         A square Plotly figure; the arrow trace is named "score".
     """
-    drawn, _ = arrow_vectors(scores, cell)
+    drawn, _ = arrow_vectors(scores, cell, reference=reference)
     ax, ay = quiver_lines(nodes, drawn)
     norms = np.linalg.norm(scores, axis=1)
     return go.Figure([
         _heatmap(grid_x, grid_y, density),
-        go.Scatter(x=ax, y=ay, mode="lines", name="score", hoverinfo="skip",
-                   line=dict(color=ARROW_COLOR, width=1.3)),
+        go.Scatter(x=ax, y=ay, mode="lines", name="score", hoverinfo="skip", line=dict(color=color, width=1.3)),
         go.Scatter(x=nodes[:, 0], y=nodes[:, 1], mode="markers", name="nodes",
                    marker=dict(size=6, color="rgba(0,0,0,0)"), customdata=np.column_stack([scores, norms]),
-                   hovertemplate="x = (%{x:.2f}, %{y:.2f})<br>∇ log q = (%{customdata[0]:.3g}, "
-                                 "%{customdata[1]:.3g})<br>|∇ log q| = %{customdata[2]:.3g}<extra></extra>"),
+                   hovertemplate="x = (%{x:.2f}, %{y:.2f})<br>score = (%{customdata[0]:.3g}, "
+                                 "%{customdata[1]:.3g})<br>|score| = %{customdata[2]:.3g}<extra></extra>"),
     ], layout=_square_layout(
-        grid_x, f"∇ₓ log qₜ(x) at t = {t}  (ᾱ = {abar:.3g}; largest |score| {norms.max():.3g})", "score"))
+        grid_x, f"{label}, t = {t} (ᾱ = {abar_text(abar)})<br>largest |score| {norms.max():.3g}", "score"))
 
 
-def particle_figure(grid_x: np.ndarray, grid_y: np.ndarray, density: np.ndarray, particles: np.ndarray,
-                    trails: list[np.ndarray], t: int, step: int, total: int) -> go.Figure:
-    """One frame of the particle flow: the particles at ``t`` over the density of ``q_t``.
+def ray_figure(distances: np.ndarray, exact: np.ndarray, learned: np.ndarray, rare: np.ndarray, t: int,
+               abar: float, direction: str) -> go.Figure:
+    """``|score|`` along a ray out of the data: exact against learned, rare regions shaded.
 
     Args:
-        grid_x: ``(nx,)`` grid of the density (and the axis range).
-        grid_y: ``(ny,)`` grid of the density.
-        density: ``(ny, nx)`` density of ``q_t`` (of ``q_0`` once the flow has ended).
-        particles: ``(M, 2)`` current positions.
-        trails: the positions of the first few particles so far, ``(K, 2)`` each, drawn as
-            faint lines.
-        t: timestep of the frame (``-1`` once the particles have reached the data).
-        step: steps taken so far.
-        total: steps in all.
+        distances: ``(R,)`` distance from the data's centre along the ray.
+        exact: ``(R,)`` magnitude of the exact score there.
+        learned: ``(R,)`` magnitude of the learned score there.
+        rare: ``(R,)`` bool, where ``q_t`` is below the "rare" level (few training samples).
+        t: the timestep.
+        abar: ᾱ_t.
+        direction: the ray's name, for the axis title.
 
     Returns:
-        A square Plotly figure; the particle trace is named "particles".
+        A Plotly figure with traces "exact" and "learned"; the rare stretches are
+        ``layout.shapes`` (grey bands).
     """
-    tx, ty = [], []
-    for path in trails:
-        tx.extend(path[:, 0].tolist() + [None])
-        ty.extend(path[:, 1].tolist() + [None])
-    label = "the data (t = 0 reached)" if t < 0 else f"t = {t}"
-    particles = np.asarray(particles, dtype=np.float32)
+    distances = np.asarray(distances, dtype=np.float64)
+    bands, start = [], None
+    for k, flag in enumerate(list(np.asarray(rare, bool)) + [False]):
+        if flag and start is None:
+            start = k
+        if not flag and start is not None:
+            bands.append(dict(type="rect", xref="x", yref="y domain", x0=distances[start],
+                              x1=distances[min(k, len(distances) - 1)], y0=0, y1=1, layer="below",
+                              fillcolor="rgba(120,120,120,0.15)", line=dict(width=0)))
+            start = None
+    hover = "r = %{x:.2f}<br>|score| = %{y:.3g}<extra>%{fullData.name}</extra>"
     return go.Figure([
-        _heatmap(grid_x, grid_y, density),
-        go.Scatter(x=tx, y=ty, mode="lines", name="trails", hoverinfo="skip",
-                   line=dict(color=TRAIL_COLOR, width=1)),
-        go.Scattergl(x=particles[:, 0], y=particles[:, 1], mode="markers", name="particles",
-                     marker=dict(size=5, color=PARTICLE_COLOR, line=dict(width=0.5, color="white")),
-                     hoverinfo="skip"),
-    ], layout=_square_layout(grid_x, f"probability-flow ODE, step {step} of {total}: {label}", "particles"))
+        go.Scatter(x=distances, y=exact, mode="lines", name="exact", line=dict(color=EXACT_COLOR, width=2.5),
+                   hovertemplate=hover),
+        go.Scatter(x=distances, y=learned, mode="lines", name="learned", line=dict(color=LEARNED_COLOR, width=2.5),
+                   hovertemplate=hover),
+    ], layout=style.layout(
+        height=360, shapes=bands, title=style.title(f"|score| along a ray, t = {t} (ᾱ = {abar_text(abar)})", size=13),
+        xaxis=style.axis(title=dict(text=f"distance r from the centre, {direction}")),
+        yaxis=style.axis(title=dict(text="|∇ log qₜ|"), rangemode="tozero"),
+        legend=dict(orientation="h", x=0.0, y=1.0, yanchor="bottom", bgcolor="rgba(255,255,255,0.8)"),
+        margin=dict(l=50, r=10, t=60, b=45),
+    ))
+
+
+def particle_frame(density: np.ndarray, lo: float, hi: float, particles: np.ndarray, trails: list[np.ndarray],
+                   label: str, size: int = FRAME_PIXELS) -> np.ndarray:
+    """One frame of the particle flow as a bitmap: the particles over the density of ``q_t``.
+
+    A bitmap of a few tens of kB instead of a Plotly figure, so frames stream smoothly.
+
+    Args:
+        density: ``(ny, nx)`` density of ``q_t`` on a square grid over ``[lo, hi]²``.
+        lo: low end of both axes.
+        hi: high end of both axes.
+        particles: ``(M, 2)`` current positions.
+        trails: the paths of the first few particles so far, ``(K, 2)`` each.
+        label: text for the top-left corner (the step and t).
+        size: side in pixels.
+
+    Returns:
+        ``(size, size, 3)`` uint8 RGB.
+    """
+    return draw_particles(density_rgb(density, size, DENSITY_SCALE), particles, trails, lo, hi,
+                          color=PARTICLE_RGB, trail_color=TRAIL_RGBA, label=label)
