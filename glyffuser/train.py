@@ -90,6 +90,7 @@ class TrainConfig:
     text_noise: float = 0.0  # std of Gaussian noise added to a caption's token states
     uncaptioned: int = 0  # 1: add the block's glyphs without a definition as null-prompt examples
     self_guidance: float = 0.0  # share of captioned examples trained on the one-pass guided target
+    threads: int = 0  # torch intra-op threads (0: torch's default); 1 wastes less on a machine shared with other work
 
 
 def model_config_for(size: str) -> ModelConfig:
@@ -454,6 +455,8 @@ def train(cfg: TrainConfig) -> Trainer:
     """Train until ``minutes`` or ``max_steps``, checkpointing as it goes."""
     from tqdm import tqdm
 
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
     trainer = Trainer(cfg)
     resumed = trainer.load_state()
     log_path = trainer.out / "loss.csv"
