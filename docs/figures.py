@@ -1,7 +1,9 @@
 """Regenerate the README's pictures: ``python -m docs.figures``.
 
 docs/dataset_rows.png   random dataset rows with their captions
-docs/samples.png        16 samples for each of the evaluation prompts (120 DPM-Solver++ steps, guidance 3)
+docs/samples.png        8 samples for each of the README's prompts (120 DPM-Solver++ steps, the default guidance)
+docs/first_step.png     the first step's x̂0 for "Gold" beside its nearest training glyphs
+docs/four_prompts.png   16 samples each for two README and two held-out prompts, with their nearest training glyphs
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def samples(path: Path = HERE / "samples.png") -> None:
     pipe, classifier = glyffuser.load_pipeline(), load_classifier()
     fig = Figure(figsize=(12, 11), dpi=100)
     for row, (word, radical) in enumerate(PROMPT_RADICALS.items()):
-        ink = pipe(word, n=8, steps=120, guidance=3.0, seed=0)
+        ink = pipe(word, n=8, steps=120, seed=0)
         hits = int((classifier.predict(ink) == radical).sum())
         for col in range(8):
             ax = fig.add_subplot(10, 8, row * 8 + col + 1)
@@ -50,6 +52,60 @@ def samples(path: Path = HERE / "samples.png") -> None:
     fig.savefig(path)
 
 
+def first_step(path: Path = HERE / "first_step.png", prompt: str = "Gold", model_dir=None) -> None:
+    """x̂0 after one step from pure noise (t = 999) for ``prompt``, for the empty prompt, and the
+    prompt's nearest training glyphs: the guess is a blur of many glyphs, not one of them."""
+    import glyffuser
+    from glyffuser.data import load_glyphs
+    from glyffuser.evaluate import nearest_glyphs
+    from glyffuser.trajectory import first_step_pair
+
+    pipe, glyphs = glyffuser.load_pipeline(model_dir), load_glyphs()
+    step = first_step_pair(pipe, prompt, n=1, guidance=1.0)
+    guided = first_step_pair(pipe, prompt, n=1, guidance=3.0).guided
+    panels = [(step.unconditional[0], "no prompt (w = 0)"), (step.guided[0], f'"{prompt}", w = 1'),
+              (guided[0], f'"{prompt}", w = 3')]
+    rows, dist = nearest_glyphs(step.guided)
+    fig = Figure(figsize=(10, 2.6), dpi=100)
+    for k, (ink, title) in enumerate(panels):
+        ax = fig.add_subplot(1, 4, k + 1)
+        ax.imshow(1 - ink, cmap="gray", vmin=0, vmax=1)
+        ax.set_axis_off()
+        ax.set_title(title, fontsize=9)
+    ax = fig.add_subplot(1, 4, 4)
+    ax.imshow(1 - glyphs.images[rows[0]], cmap="gray", vmin=0, vmax=1)
+    ax.set_axis_off()
+    ax.set_title(f"nearest training glyph {glyphs.chars[rows[0]]}\n(RMS {dist[0]:.2f} from the w = 1 guess)", fontsize=9)
+    fig.suptitle("x̂0 after one step from pure noise (t = 999)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def four_prompts(path: Path = HERE / "four_prompts.png", model_dir=None) -> None:
+    """16 samples of two README and two held-out prompts at the default settings; a red frame marks a copy."""
+    import glyffuser
+    from glyffuser.evaluate import COPY_DISTANCE, nearest_glyphs
+
+    prompts = ["gold", "bird", "the globefish; blowfish; puffer", "to wash clothes in the river"]
+    pipe = glyffuser.load_pipeline(model_dir)
+    fig = Figure(figsize=(12, 7.4), dpi=100)
+    for row, prompt in enumerate(prompts):
+        ink = pipe(prompt, n=16, steps=120, seed=0)
+        _, dist = nearest_glyphs(ink)
+        for col in range(16):
+            ax = fig.add_subplot(len(prompts), 16, row * 16 + col + 1)
+            ax.imshow(1 - ink[col], cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([]), ax.set_yticks([])
+            if dist[col] < COPY_DISTANCE:
+                for spine in ax.spines.values():
+                    spine.set_edgecolor("red"), spine.set_linewidth(2)
+        fig.text(0.01, 1 - (row + 0.08) / len(prompts), f'"{prompt}"', fontsize=10, va="top")
+    fig.tight_layout(rect=(0, 0, 1, 0.97), h_pad=2.2)
+    fig.savefig(path)
+
+
 if __name__ == "__main__":
     dataset_rows()
     samples()
+    first_step()
+    four_prompts()

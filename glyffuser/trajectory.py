@@ -24,7 +24,7 @@ import torch
 
 from glyffuser.images import to_ink
 from glyffuser.pipeline import GlyphPipeline, PipelineStep, check_request
-from glyffuser.sampling import guided_pair, make_scheduler
+from glyffuser.sampling import distilled_guidance, guided_pair, make_scheduler
 from glyffuser.schedule import get_schedule
 
 # Keep at most this many glyph pictures per array of a trajectory (x_t and predicted x0
@@ -124,6 +124,9 @@ class FirstStep:
         unconditional: (B, S, S) float32 ink, predicted x0 for the empty prompt (w = 0).
         guided: (B, S, S) float32 ink, predicted x0 at guidance ``guidance``.
         guidance: w.
+        one_pass_gap: for a model that guides in one pass, ‖v̂_one − v̂_two‖ / ‖v̂_two − v(∅)‖ over
+            the batch: how far its one pass is from the two-pass v̂ it was trained to give, as a
+            share of the guidance term; None when the step took the two passes itself.
     """
 
     t: int
@@ -131,6 +134,7 @@ class FirstStep:
     unconditional: np.ndarray
     guided: np.ndarray
     guidance: float
+    one_pass_gap: float | None = None
 
 
 def first_step_pair(pipe: GlyphPipeline, prompt: str, n: int = 16, guidance: float = 3.0, seed: int = 0,
@@ -138,8 +142,9 @@ def first_step_pair(pipe: GlyphPipeline, prompt: str, n: int = 16, guidance: flo
     """One model evaluation from x_T on the prompt and the null prompt together.
 
     Sample i starts from the noise of seed ``seed + i``, as in the pipeline, so
-    ``guided`` equals ``pipe.first_step(prompt, n, guidance, seed, steps, sampler).pred_x0``
-    and ``unconditional`` equals it at ``guidance=0``.
+    ``guided`` equals ``pipe.first_step(prompt, n, guidance, seed, steps, sampler, guidance_t_max=999).pred_x0``
+    and ``unconditional`` equals it at ``guidance=0``: here w applies at the first step whatever
+    the pipeline's guidance interval.
 
     Raises:
         PipelineInputError: for arguments :func:`check_request` rejects.
@@ -150,12 +155,18 @@ def first_step_pair(pipe: GlyphPipeline, prompt: str, n: int = 16, guidance: flo
     scheduler = make_scheduler(request.sampler, pipe.model.config.schedule, pipe.model.config.prediction_type)
     scheduler.set_timesteps(request.steps)
     t = int(scheduler.timesteps[0])
+    model = pipe.run_model()
+    gap = None
     with torch.inference_mode():
-        v_guided, v_null = guided_pair(pipe.run_model(), x, t, cond, mask, null, null_mask, request.guidance)  # (B, 1, S, S) each
+        v_guided, v_null = guided_pair(model, x, t, cond, mask, null, null_mask, request.guidance)  # (B, 1, S, S) each
+        if distilled_guidance(pipe.model, request.guidance):
+            v_cond = model(x, torch.full((len(x),), t), cond, mask, guidance=torch.ones(len(x)))
+            two_pass = v_null + request.guidance * (v_cond - v_null)
+            gap = float((v_guided - two_pass).norm() / (two_pass - v_null).norm().clamp(min=1e-12))
     schedule = get_schedule(pipe.model.config.schedule)
     steps_t = torch.full((len(x),), t)
 
     def predict_x0(v):
         return schedule.predict_x0(x, steps_t, v)
 
-    return FirstStep(t, to_ink(x), to_ink(predict_x0(v_null)), to_ink(predict_x0(v_guided)), request.guidance)
+    return FirstStep(t, to_ink(x), to_ink(predict_x0(v_null)), to_ink(predict_x0(v_guided)), request.guidance, gap)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import gradio as gr
 
@@ -71,3 +73,19 @@ def on_load(fn: Callable, outputs: Sequence[gr.components.Component], api_name: 
     """
     gr.on(triggers=None, fn=fn, inputs=None, outputs=list(outputs), api_name=api_name,
           api_visibility="undocumented", show_progress="minimal")
+
+
+SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "assets" / "model"
+
+
+def shipped_model_config() -> dict:
+    """The shipped model's ``config.json`` (size, guidance range, training record), read without loading the model."""
+    try:
+        return json.loads((SHIPPED_MODEL / "config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def shipped_guidance_max(default: float = 10.0) -> float:
+    """The largest w the shipped model guides in one pass; sliders stop there, so the page never jumps to two passes."""
+    return float(shipped_model_config().get("guidance_max") or default)

@@ -28,15 +28,22 @@ the slice into a distribution of its own,
 $$p(x \mid y) = \frac{p(x, y)}{p(y)}, \qquad p(y) = \int p(x, y)\,\mathrm dx ,$$
 
 in which one mode can dominate. For the glyffuser, $y$ is a definition. A pretrained text encoder
-(MiniLM) cuts it into tokens and turns them into an $(n, d)$ array, one $d = 384$ vector per token,
-which the U-Net reads through cross-attention at every step. Classifier-free guidance then pushes
-the prediction away from the unconditional one with a scale $w$:
+(MiniLM) cuts it into tokens and turns them into an $(n, d)$ array, one $d = 384$ vector per token.
+The text enters the U-Net twice: every attention block attends from image positions to these token
+vectors (cross-attention), and a pooled summary of them is added to the timestep embedding, which
+every residual block reads. Classifier-free guidance then pushes the prediction away from the
+unconditional one with a scale $w$:
 $\hat{\mathbf v} = \mathbf v(\mathbf x_t, \varnothing) + w\,\big(\mathbf v(\mathbf x_t, c) - \mathbf v(\mathbf x_t, \varnothing)\big)$.
-That takes two passes of the network per step; the shipped model was then taught to give
-$\hat{\mathbf v}$ in one pass, with $w$ as an extra input (guidance distillation), which halves the
-cost of sampling.
-The last panel runs a single model step from pure noise for 16 seeds: even one step moves
-the guess of $\mathbf x_0$ towards glyphs with the prompt's radical (for *gold*, 金 or 钅).
+That takes two passes of the network per step; the shipped model also takes $w$ as an input and
+was trained to give $\hat{\mathbf v}$ in one pass, an approximation whose error the caption below
+measures. In the Sampling tab, $w$ is that input and applies only below a noise level (see there).
+
+The last panel is the model's guess $\hat{\mathbf x}_0$ at the very first step, $t = 999$, for 16
+seeds; it is the guess, not a sampler's step. At $t = 999$ the noise $\mathbf x_T$ keeps almost
+nothing of a glyph ($\sqrt{\bar\alpha_{999}} \approx 5\cdot 10^{-5}$), so the best guess is
+$\mathbb E[\mathbf x_0 \mid \text{prompt}]$, the same whatever the seed: an average of all the
+glyphs that fit the prompt. For *gold* that average carries 金 or 钅, blurred, because many
+different glyphs do.
 """
 
 X_GRID = np.linspace(-4.5, 4.5, 241)
@@ -45,7 +52,7 @@ Y_LIMITS = (-3.0, 4.0)
 DENSITY_DEFAULTS = (-1.1, 1.2)
 ONE_STEP_DEFAULTS = ("Gold", 3.0, 0)
 ONE_STEP_COUNT = 16
-GUIDANCE_LIMITS = (0.0, 10.0)
+GUIDANCE_LIMITS = (0.0, common.shipped_guidance_max())  # the one-pass range: no jump to two passes on the page
 EXAMPLES = [["Gold", 3.0, 0], ["water", 3.0, 0], ["bird", 5.0, 16], ["a fish in a river", 3.0, 0], ["Gold", 0.0, 0]]
 
 
@@ -114,12 +121,19 @@ class ConditioningTab:
         with model_common.pipeline_errors():
             step = first_step_pair(pipe, text, ONE_STEP_COUNT, guidance, seed)
         meters = model_common.radical_meter_texts([step.unconditional, step.guided], text, self.res.glyphs())
+        spread = float(max(np.abs(step.guided - step.guided.mean(0)).max(), np.abs(step.unconditional - step.unconditional.mean(0)).max()))
         caption = (
-            f"One model evaluation at t = {step.t}, starting from the noise of seeds "
-            f"{seed}–{seed + ONE_STEP_COUNT - 1}.\n\n"
-            f"- without the prompt (w = 0): {meters[0]}\n"
+            f"The model's guess x̂₀ at t = {step.t}, from the noise of seeds {seed}–{seed + ONE_STEP_COUNT - 1}: "
+            f"the 16 guesses differ by at most {spread:.3f} in any pixel (ink 0–1), "
+            + ("so they are one picture, E[x₀ | prompt], drawn 16 times." if spread < 0.05 else
+               "so the network's guess still depends on the noise, although the best guess would not: "
+               "it has learned E[x₀ | prompt] only roughly.")
+            + f"\n\n- without the prompt (w = 0): {meters[0]}\n"
             f"- with “{model_common.quoted(text) or '(empty)'}” at w = {guidance:g}: {meters[1]}"
         )
+        if step.one_pass_gap is not None:
+            caption += (f"\n\nThe one pass at w = {guidance:g} differs from the two-pass v̂ it was trained to give by "
+                        f"{step.one_pass_gap:.0%} of the guidance term w (v(c) − v(∅)) here.")
         return grid(step.unconditional, cols=4, scale=4), grid(step.guided, cols=4, scale=4), caption
 
 
@@ -137,7 +151,7 @@ def build_tab(resources) -> None:
                 density_caption = common.note()
             with gr.Column(scale=3):
                 density_plot = common.plot()
-        gr.on(triggers=[y1.release, y2.release], fn=tab.joint_density, inputs=[y1, y2],
+        gr.on(triggers=common.moved(y1, y2), fn=tab.joint_density, inputs=[y1, y2],
               outputs=[density_plot, density_caption], api_name="joint_density", preprocess=False,
               trigger_mode="always_last", show_progress="hidden")
 
@@ -155,9 +169,12 @@ def build_tab(resources) -> None:
                 embedding_plot = common.plot()
                 token_caption = common.note()
         with gr.Row():
-            without = common.picture("predicted x₀, no prompt (w = 0)", elem_id="conditioning-without")
-            with_prompt = common.picture("predicted x₀, with the prompt (w from the slider)",
-                                         elem_id="conditioning-with")
+            with gr.Column(min_width=160):
+                gr.Markdown("**x̂₀ at t = 999, no prompt (w = 0)**", elem_classes=["tab-note"])
+                without = common.picture("x̂₀, no prompt (w = 0)", elem_id="conditioning-without", show_label=False)
+            with gr.Column(min_width=160):
+                gr.Markdown("**x̂₀ at t = 999, with the prompt (w from the slider)**", elem_classes=["tab-note"])
+                with_prompt = common.picture("x̂₀, with the prompt", elem_id="conditioning-with", show_label=False)
         step_caption = common.note()
 
         embed_outputs = [embedding_plot, token_caption]
@@ -168,7 +185,7 @@ def build_tab(resources) -> None:
               **model_common.MODEL_EVENTS).success(
             tab.one_step, inputs=step_inputs, outputs=step_outputs, api_name="one_step_after_embed",
             api_visibility="undocumented", preprocess=False, show_progress="minimal", **model_common.MODEL_EVENTS)
-        gr.on(triggers=[guidance.release, seed.submit], fn=tab.one_step, inputs=step_inputs, outputs=step_outputs,
+        gr.on(triggers=[*common.moved(guidance), seed.submit], fn=tab.one_step, inputs=step_inputs, outputs=step_outputs,
               api_name="one_step", preprocess=False, trigger_mode="always_last", show_progress="minimal",
               **model_common.MODEL_EVENTS)
         examples = gr.Examples(EXAMPLES, inputs=step_inputs, api_name="one_step_fill",

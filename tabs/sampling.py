@@ -66,7 +66,7 @@ GIF_MAX_AGE_S = 3600
 COPY_BELOW = 0.10
 NEAR_BELOW = 0.17
 TRAINING_SPACING = {"closest_pair": 0.062, "within_copy": 0.002, "within_near": 0.058}
-GUIDANCE_SLIDER_MAX = 10.0
+GUIDANCE_SLIDER_MAX = common.shipped_guidance_max()  # the one-pass range: no jump to two passes on the page
 # Work of one run, in glyph-steps (glyphs x steps): 1000 steps of 16 glyphs take about five
 # minutes on the two-core CPU; a larger request would hold a model slot for far longer.
 MAX_GLYPH_STEPS = 16_000
