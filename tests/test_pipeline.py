@@ -22,7 +22,7 @@ def pipe():
 def test_call_shape_range_and_determinism(pipe):
     a = pipe("gold", n=3, steps=6, guidance=3.0, seed=7, sampler="dpm")
     b = pipe("gold", n=3, steps=6, guidance=3.0, seed=7, sampler="dpm")
-    assert a.shape == (3, 32, 32) and a.dtype == np.float32 and a.min() >= 0 and a.max() <= 1
+    assert a.shape == (3, pipe.size, pipe.size) and a.dtype == np.float32 and a.min() >= 0 and a.max() <= 1
     np.testing.assert_array_equal(a, b)
     # sample i depends on seed + i only, not on how many were asked for
     # the same glyph up to float rounding, which differs with the batch size
@@ -32,7 +32,7 @@ def test_call_shape_range_and_determinism(pipe):
 def test_iter_steps_matches_call_and_several_prompts(pipe):
     steps = list(pipe.iter_steps(["water", "fire"], n=2, steps=5, guidance=2.0, seed=0, sampler="ddim"))
     assert len(steps) == 6 and steps[-1].t == -1
-    assert steps[0].x_t.shape == (4, 32, 32) and steps[0].pred_x0.shape == (4, 32, 32)
+    assert steps[0].x_t.shape == (4, pipe.size, pipe.size) and steps[0].pred_x0.shape == (4, pipe.size, pipe.size)
     np.testing.assert_array_equal(steps[-1].x_t, pipe(["water", "fire"], n=2, steps=5, guidance=2.0, seed=0, sampler="ddim"))
 
 
@@ -124,3 +124,26 @@ def test_a_paused_sampling_run_leaves_the_callers_autograd_alone():
     (x * x).sum().backward()
     assert x.grad is not None
     assert len(list(run)) == 3  # and the run goes on
+
+
+def test_variety_and_novelty_measures():
+    """Pairwise distance against a brute-force loop; copies and distinct nearest glyphs on real glyphs."""
+    from glyffuser.data import load_glyphs
+    from glyffuser.evaluate import COPY_DISTANCE, flat_32, mean_pairwise_distance, novelty, real_variety
+
+    glyphs = load_glyphs()
+    ink = glyphs.images[[3, 70, 900, 4000]]  # 64 x 64
+    flat = flat_32(ink).astype(np.float64)
+    brute = np.mean([np.sqrt(((flat[i] - flat[j]) ** 2).mean()) for i in range(4) for j in range(i + 1, 4)])
+    assert mean_pairwise_distance(ink) == pytest.approx(brute, rel=1e-6)
+    assert mean_pairwise_distance(np.repeat(ink[:1], 5, axis=0)) < 1e-3  # one glyph copied: no variety
+    # training glyphs are copies of themselves; 16 copies of one glyph have one distinct nearest glyph
+    same = novelty(np.repeat(ink[:1], 16, axis=0))
+    assert same["copies"] == 1.0 and same["distinct_nearest"] == 1
+    real = novelty(ink)
+    assert real["copies"] == 1.0 and real["distinct_nearest"] == 4 and real["median_nn_distance"] < COPY_DISTANCE / 10
+    # a blur of many glyphs is no copy
+    blur = novelty(glyphs.images[glyphs.radicals == 167].mean(0, keepdims=True))
+    assert blur["copies"] == 0.0
+    # 16 real glyphs of one radical are 0.3-0.5 apart on average
+    assert 0.3 < real_variety(167) < 0.5
