@@ -56,7 +56,8 @@ def test_training_example_x_t_is_the_forward_formula(training_tab, t):
     ex = training_tab.compute(row, seed, t, drop_text=False)
     abar = cosine_alpha_bar(t)
     assert ex.t == t and ex.alpha_bar == pytest.approx(abar, rel=1e-5)
-    eps = torch.randn((32, 32), generator=torch.Generator().manual_seed(seed)).numpy()
+    size = resources.pipeline().size
+    eps = torch.randn((size, size), generator=torch.Generator().manual_seed(seed)).numpy()
     np.testing.assert_array_equal(ex.noise, eps)
     expected = np.sqrt(abar) * ex.x0.astype(np.float64) + np.sqrt(1 - abar) * eps.astype(np.float64)
     np.testing.assert_allclose(ex.x_t, expected, atol=1e-5)
@@ -65,8 +66,9 @@ def test_training_example_x_t_is_the_forward_formula(training_tab, t):
     np.testing.assert_allclose(ex.x0_pred, np.sqrt(abar) * ex.x_t - np.sqrt(1 - abar) * ex.v_pred, atol=1e-5)
     np.testing.assert_allclose(ex.noise_pred, np.sqrt(1 - abar) * ex.x_t + np.sqrt(abar) * ex.v_pred, atol=1e-5)
     assert ex.loss == pytest.approx(float(np.mean((ex.v_pred.astype(np.float64) - ex.v) ** 2)), rel=1e-5)
-    # x0 is the glyph the dataset holds, downsampled to the model's 32 x 32, in [-1, 1]
-    ink = glyphs.images[row].reshape(32, 2, 32, 2).mean(axis=(1, 3))
+    # x0 is the glyph the dataset holds, area-downsampled to the model's size, in [-1, 1]
+    factor = glyphs.images.shape[-1] // size
+    ink = glyphs.images[row].reshape(size, factor, size, factor).mean(axis=(1, 3))
     np.testing.assert_allclose(ex.x0, ink * 2 - 1, atol=1e-6)
 
 
@@ -99,7 +101,7 @@ def test_single_step_picture_is_the_pipelines_first_prediction(pipe, guidance):
     from tabs.conditioning import ONE_STEP_COUNT, ConditioningTab
 
     without, with_prompt, caption = ConditioningTab(resources).one_step("Gold", guidance, 4)
-    first = pipe.first_step("Gold", n=ONE_STEP_COUNT, guidance=guidance, seed=4)
+    first = pipe.first_step("Gold", n=ONE_STEP_COUNT, guidance=guidance, seed=4, guidance_t_max=999)
     unconditional = pipe.first_step("Gold", n=ONE_STEP_COUNT, guidance=0.0, seed=4)
     # pixels equal up to one grey level (the two paths batch the network differently)
     assert np.abs(np.asarray(with_prompt, int) - np.asarray(grid(first.pred_x0, cols=4, scale=4), int)).max() <= 1
@@ -111,7 +113,7 @@ def test_first_step_pair_matches_first_step_arrays(pipe):
     from glyffuser.trajectory import first_step_pair
 
     pair = first_step_pair(pipe, "water", 3, 2.5, 11)
-    np.testing.assert_allclose(pair.guided, pipe.first_step("water", 3, 2.5, 11).pred_x0, atol=1e-5)
+    np.testing.assert_allclose(pair.guided, pipe.first_step("water", 3, 2.5, 11, guidance_t_max=999).pred_x0, atol=1e-5)
     np.testing.assert_allclose(pair.unconditional, pipe.first_step("water", 3, 0.0, 11).pred_x0, atol=1e-5)
 
 
