@@ -154,8 +154,7 @@ def build_tab(resources) -> None:
                 seed = common.seed_number(DEFAULTS[3], label="noise seed")
                 caption = common.note()
             x_t = common.picture("x_t", elem_id="noising-xt", height=280, width=280)
-            noise = common.picture("ε ~ N(0, I), drawn once (x_t adds √(1 − ᾱₜ) ε; shown clipped to ±1)",
-                                   height=280, width=280)
+            noise = common.picture("ε ~ N(0, I), clipped to ±1", height=280, width=280)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 schedule_plot = common.plot()

@@ -2,13 +2,14 @@
 
 API:
     /score_field(t, schedule, arrows) -> (exact figure, caption, learned figure, ray figure, comparison)
-    /release_particles(particles, steps, schedule, seed) -> streams (frame picture, status); the last is the end state
+    /release_particles(particles, steps, schedule, seed) -> streams (frame as HTML <img>, status); the last is the end state
 """
 
 from __future__ import annotations
 
 import math
 import time
+from html import escape
 
 import gradio as gr
 import numpy as np
@@ -57,6 +58,7 @@ one step past $t = 0$) they are a sample of $q_0$, the points blurred by the Gau
 $h$, not copies of the points themselves.
 """
 
+ARROW_QUANTILE = 0.5  # the exact field's median |score| is drawn at half the longest arrow, in both panels
 ARROW_EXTENT = 3.6  # arrows stop short of the plot's edge (the map spans ±4 sd)
 RAY = np.linspace(0.0, 8.0, 41)  # distances along the ray, past the map's ±4 sd
 LIMITS = {"arrows": (8, 40), "particles": (10, 1000), "steps": (5, 200)}
@@ -73,8 +75,8 @@ EXAMPLES = [[20, "cosine", 21], [250, "cosine", 21], [600, "cosine", 21], [950, 
 def field_caption(t: int, name: str, abar: float, h: float, variance: float, text_abar: str) -> str:
     return (f"**t = {t}**, {name} schedule, ᾱₜ = {text_abar}. Each component of $q_t$ has variance "
             f"ᾱₜh² + 1 − ᾱₜ = {variance:.3f} (h = {h:.3f} blurs the points). Arrows grow with the score's "
-            "size and saturate below one grid cell (half length at the exact field's lower quartile); hover an "
-            "arrow's tail for its exact value.")
+            "size and saturate below one grid cell (half length at the exact field's median); both fields share "
+            "that scale. Hover an arrow's tail for its exact value.")
 
 
 def comparison_caption(t: int, stats, rare_total: int, total: int, ray_exact: np.ndarray,
@@ -89,6 +91,20 @@ def comparison_caption(t: int, stats, rare_total: int, total: int, ray_exact: np
     text += (f"At distance {RAY[far]:g} along the ray the exact |score| is {ray_exact[far]:.3g}, "
              f"the learned {ray_learned[far]:.3g}.")
     return text
+
+
+PLACEHOLDER = ('<div class="particle-frame" style="width:100%;max-width:480px;aspect-ratio:1;margin:auto;'
+               'display:flex;align-items:center;justify-content:center;background:#f7fbff;color:#555">'
+               'press “Release particles”</div>')
+
+
+def frame_html(frame: np.ndarray, label: str) -> str:
+    """A particle frame inline, as a JPEG data URI: one message per frame, no second fetch."""
+    from viz.raster import jpeg_data_uri
+
+    return (f'<img class="particle-frame" src="{jpeg_data_uri(frame, quality=85)}" alt="particles, {escape(label)}" '
+            f'width="{frame.shape[1]}" height="{frame.shape[0]}" style="width:100%;max-width:{frame.shape[1]}px;'
+            'height:auto;display:block;margin:auto">')
 
 
 class ScoreTab:
@@ -124,7 +140,7 @@ class ScoreTab:
         stats = compare_fields(exact, learned, at_nodes, density.max())
         ray_exact, ray_learned, ray_density = score_along_ray(net, points, abar, RAY)
 
-        reference = arrow_vectors(exact, cell)[1]
+        reference = arrow_vectors(exact, cell, quantile=ARROW_QUANTILE)[1]
         exact_figure = score_figure(grid_x, grid_y, density, nodes, exact, cell, t, abar, reference=reference)
         learned_figure = score_figure(grid_x, grid_y, density, nodes, learned, cell, t, abar, reference=reference,
                                       label="learned s_θ", color="#c0392b")
@@ -134,12 +150,13 @@ class ScoreTab:
                 comparison_caption(t, stats, int(stats.rare.sum()), len(nodes), ray_exact, ray_learned))
 
     @validate.guarded("Releasing the particles")
-    def release_particles(self, particles, steps, schedule, seed, progress=gr.Progress()):
+    def release_particles(self, particles, steps, schedule, seed):
         """Particles from N(0, I) moved by the probability-flow ODE with the exact score.
 
         Yields:
-            (frame: ``(480, 480, 3)`` uint8 picture of the particles over q_t, Markdown
-            status), at most ten a second; the last shows them at ᾱ = 1 over q_0.
+            (frame: HTML ``<img>`` of a 480 x 480 JPEG data URI, the particles over q_t;
+            Markdown status at the first and last frames, ``gr.skip()`` between), at most
+            ten a second; the last shows them at ᾱ = 1 over q_0.
         """
         from glyffuser.mapflow import MAP_EXTENT, nearest_distances, noised_density, release_particles
         from glyffuser.forward import standard_normal
@@ -164,10 +181,11 @@ class ScoreTab:
             abar = 1.0 if t < 0 else float(abar_all[t])
             done = min(k, steps)
             _, _, density = noised_density(points, abar, h, max_size=FRAME_GRID)
-            label = f"step {done}/{steps}  t = {t}" if t >= 0 else f"end: ᾱ = 1, after {steps} steps"
+            label = (f"step {done}/{steps}  t = {t}  ᾱ = {abar_text(abar)}" if t >= 0
+                     else f"end: ᾱ = 1, after {steps} steps")
             frame = particle_frame(density, -MAP_EXTENT, MAP_EXTENT, x, [np.array(p) for p in trails], label)
-            if t >= 0:
-                status = f"Step {done} of {steps}: t = {t}, ᾱ = {abar_text(abar)}."
+            if t >= 0:  # the frame carries its step; the status changes at the start and the end only
+                status = f"Running: {steps} steps from t = {t} down to t = 0…" if k == 0 else gr.skip()
             else:
                 rng_draws = points[np.random.default_rng(seed).integers(len(points), size=n)]
                 draws = rng_draws + h * standard_normal((n, 2), seed + 1).double().numpy()
@@ -176,12 +194,11 @@ class ScoreTab:
                           f"median distance to the nearest map point is {np.median(nearest_distances(points, x)):.3f}, "
                           f"as for fresh draws from q₀ ({np.median(nearest_distances(points, draws)):.3f}), where "
                           f"copies of the points would be at 0. Trails shown for {len(trails)}.")
-            progress((done, steps), desc=f"t = {t}" if t >= 0 else "done")
             wait = FRAME_INTERVAL_S - (time.perf_counter() - last)
             if wait > 0 and t >= 0:
                 time.sleep(wait)  # pace the animation; the last frame goes out at once
             last = time.perf_counter()
-            yield frame, status
+            yield frame_html(frame, label), status
 
 
 def build_tab(resources) -> None:
@@ -214,9 +231,9 @@ def build_tab(resources) -> None:
                 release = gr.Button("Release particles", variant="primary")
                 status = common.note(elem_id="score-status")
             with gr.Column(scale=2, min_width=300):
-                flow_picture = gr.Image(label="particles over q_t (the square ±4 sd of the map)", format="png",
-                                        image_mode="RGB", interactive=False, show_label=False,
-                                        elem_id="score-particles", buttons=["download"])
+                # The frame's square is reserved from the start: a page that grows when the first frame
+                # arrives makes every Plotly figure above redraw, which blocked the page for seconds.
+                flow_picture = gr.HTML(PLACEHOLDER, elem_id="score-particles", padding=False)
 
         field_inputs = [t, schedule, arrows]
         field_outputs = [field_plot, caption, learned_plot, ray_plot, comparison]
@@ -225,8 +242,7 @@ def build_tab(resources) -> None:
               trigger_mode="always_last", show_progress="hidden")
         release.click(tab.release_particles, inputs=[particles, steps, flow_schedule, seed],
                       outputs=[flow_picture, status], api_name="release_particles", preprocess=False,
-                      concurrency_limit=1, concurrency_id="particles", show_progress="minimal",
-                      show_progress_on=[status])
+                      concurrency_limit=1, concurrency_id="particles", show_progress="hidden")
         gr.Examples(EXAMPLES, inputs=field_inputs, outputs=field_outputs, fn=tab.score_field,
                     run_on_click=True, cache_examples=False, api_name="score_field_example", preprocess=False,
                     label="Try: almost clean, a little noise, mostly noise, the linear schedule near the end")

@@ -114,8 +114,9 @@ def test_score_tab_particles(page):
         box.fill(value)
         box.press("Tab")
     panel.get_by_role("button", name="Release particles").click()
-    expect(panel.get_by_text("All 120 particles have reached the data after 20 steps")).to_be_visible()
-    wait_for_figures(panel, plotly=2)
+    expect(panel.get_by_text("All 120 particles have arrived at ᾱ = 1 after 20 steps")).to_be_visible()
+    wait_for_figures(panel, plotly=3)  # the exact field, the learned field, the ray
+    expect(panel.locator("#score-particles img.particle-frame")).to_be_visible()
     screenshot(page, "score")
 
 

@@ -3,12 +3,15 @@ and the particles' end state, against independent references (torch autograd, sc
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 
 import numpy as np
 import pytest
 import scipy.stats
 import torch
+from PIL import Image
 
 from glyffuser import score_net
 from glyffuser.mapflow import noised_variance, release_particles
@@ -125,7 +128,10 @@ def test_comparison_caption_numbers(tab):
 
 def test_particles_end_as_samples_of_q0(tab):
     frames = list(tab.release_particles(200, 20, "cosine", 0))
-    assert len(frames) == 21 and frames[-1][0].shape == (480, 480, 3)
+    assert len(frames) == 21 and 'width="480" height="480"' in frames[-1][0]
+    uri = re.search(r'src="data:image/jpeg;base64,([^"]+)"', frames[-1][0]).group(1)
+    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(uri))))
+    assert picture.shape == (480, 480, 3)
     status = frames[-1][1]
     h = resources.map_bandwidth()
     assert f"sd h = {h:.2f}" in status and "arrived at ᾱ = 1" in status

@@ -113,7 +113,7 @@ def strip_figure(pictures: list[np.ndarray], timesteps, alphas_cumprod) -> Figur
         ax.set_axis_off()
     for ax, picture, t, abar in zip(axes, pictures, timesteps, alphas_cumprod):
         ax.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-        ax.set_title(f"t = {int(t)}\nᾱ = {abar_text(abar)}", fontsize=10)
+        ax.set_title(f"t = {int(t)}\nᾱ = {abar_text(abar)}", fontsize=11)
         ax.set_xticks([])
         ax.set_yticks([])
     return fig
@@ -138,6 +138,22 @@ def map_bitmap(points_t: np.ndarray | None, density: np.ndarray | None, lo: floa
     return rgb
 
 
+def _labels(labels: list[str], x0: np.ndarray) -> list[dict]:
+    """Readable labels for the picked points: white boxes, pointing at x0 from outside the cloud.
+
+    Each label sits 45 px from its point, in the point's direction from the origin turned
+    by ±35° in turn, so two neighbours' labels part.
+    """
+    notes = []
+    for k, (label, (x, y)) in enumerate(zip(labels, x0)):
+        angle = np.arctan2(y, x) + np.deg2rad(35.0 if k % 2 else -35.0)
+        notes.append(dict(x=x, y=y, xref="x", yref="y", text=label, showarrow=True, arrowhead=0, arrowwidth=1,
+                          arrowcolor=PICK_COLOR, ax=45 * np.cos(angle), ay=-45 * np.sin(angle),
+                          font=dict(size=15, color=PICK_COLOR), bgcolor="rgba(255,255,255,0.9)",
+                          bordercolor=PICK_COLOR, borderpad=2))
+    return notes
+
+
 def dataset_figure(points_t: np.ndarray, grid_x: np.ndarray, grid_y: np.ndarray, density: np.ndarray,
                    t: int, abar: float, picks: list[tuple[str, np.ndarray, np.ndarray]] = ()) -> go.Figure:
     """The map's points noised to step ``t`` over the density of ``q(x_t)``, and ``q(x_t | x0)`` of a few.
@@ -159,7 +175,8 @@ def dataset_figure(points_t: np.ndarray, grid_x: np.ndarray, grid_y: np.ndarray,
     Returns:
         A square Plotly figure: the bitmap is ``layout.images[0]`` (name "q(x_t)"); traces
         "x0", "mean" and "x_t" hold the picked points, "rings" their circles at 1 and 2 sd
-        (one NaN-separated line, :data:`RING_VERTICES` vertices a circle).
+        (one NaN-separated line, :data:`RING_VERTICES` vertices a circle); one annotation
+        labels each x0.
     """
     lo, hi = float(grid_x[0]), float(grid_x[-1])
     xaxis, yaxis = style.square_axes(lo, hi)
@@ -177,8 +194,7 @@ def dataset_figure(points_t: np.ndarray, grid_x: np.ndarray, grid_y: np.ndarray,
         traces += [
             go.Scatter(x=path_x, y=path_y, mode="lines", name="shrink", hoverinfo="skip",
                        line=dict(color=PICK_COLOR, width=1, dash="dot")),
-            go.Scatter(x=x0[:, 0], y=x0[:, 1], mode="markers+text", name="x0", text=labels,
-                       textposition="top center", textfont=dict(size=15, color=PICK_COLOR),
+            go.Scatter(x=x0[:, 0], y=x0[:, 1], mode="markers", name="x0", text=labels,
                        marker=dict(size=9, color="white", line=dict(color=PICK_COLOR, width=2)),
                        hovertemplate="%{text}: x0 = (%{x:.2f}, %{y:.2f})<extra></extra>"),
             go.Scatter(x=mean[:, 0], y=mean[:, 1], mode="markers", name="mean", customdata=labels,
@@ -196,6 +212,7 @@ def dataset_figure(points_t: np.ndarray, grid_x: np.ndarray, grid_y: np.ndarray,
                                  line=dict(color=PICK_COLOR, width=1.5)))
     size = DATASET_PIXELS
     return go.Figure(traces, layout=style.layout(
+        annotations=_labels([p[0] for p in picks], np.array([p[1] for p in picks]).reshape(-1, 2)),
         height=460, showlegend=False, uirevision="dataset", xaxis=xaxis, yaxis=yaxis,
         images=[_image(map_bitmap(points_t, density, lo, hi, size), lo, hi, name="q(x_t)")],
         title=style.title(f"q(x_t) at t = {t}, ᾱ = {abar_text(abar)}"),

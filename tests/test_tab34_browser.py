@@ -1,0 +1,182 @@
+"""Tabs 3 and 4 in a real browser (Playwright driving Debian's chromium), at 1400 and 400 px.
+
+What a student must see: the noising figures follow the slider's arrow keys; moving the
+slider logs no "Too many active WebGL contexts" warning; t = 0 reads ᾱ = 0.99996, not 1;
+the particles' frames arrive at five or more a second and the page keeps drawing meanwhile;
+at 400 px no display formula is cut and no subplot titles overlap. Screenshots go to
+docs/screenshots/{noising,score}-{1400,400}.png. Every wait is on a condition.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from test_browser import ARGS, CHROMIUM, SCREENSHOTS, WAIT_MS, sync_playwright
+from tabs.noising import TITLE as NOISING
+from tabs.score import TITLE as SCORE
+
+pytestmark = [
+    pytest.mark.skipif(sync_playwright is None, reason="the playwright Python package is not installed"),
+    pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no chromium at {CHROMIUM} (set CHROMIUM to its path)"),
+]
+
+WIDTHS = {1400: 1000, 400: 900}
+MIN_FPS = 5.0
+# Above this load per core the machine is too busy for a frame-rate verdict (measured anyway).
+BUSY_LOAD_PER_CORE = 1.5
+
+# Records when each new <img> of the particle picture loads, and every long pause between
+# the page's animation frames (a blocked main thread), as [end time, length] in ms.
+FRAME_PROBE = """() => {
+  const probe = window.__particles = {loads: [], srcs: new Set(), pauses: [], last: performance.now(), on: true};
+  const root = document.querySelector('#score-particles');
+  root.addEventListener('load', (e) => {
+    if (e.target.tagName === 'IMG' && !probe.srcs.has(e.target.src)) {
+      probe.srcs.add(e.target.src); probe.loads.push(performance.now());
+    }
+  }, true);
+  const tick = (now) => { if (now - probe.last > 100) probe.pauses.push([now, now - probe.last]);
+                          probe.last = now; if (probe.on) requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+}"""
+PROBE_RESULT = """() => { const p = window.__particles; p.on = false;
+  return {loads: p.loads, pauses: p.pauses.filter(([end, _]) => end >= p.loads[0] && end <= p.loads.at(-1) + 50)}; }"""
+
+
+def frame_stats(probe: dict) -> tuple[int, float, float]:
+    """(frames shown, frames per second between the first and the last, longest pause in ms meanwhile)."""
+    loads = probe["loads"]
+    fps = (len(loads) - 1) / ((loads[-1] - loads[0]) / 1000) if len(loads) > 1 else 0.0
+    return len(loads), fps, max([length for _, length in probe["pauses"]], default=0.0)
+
+
+@pytest.fixture(scope="module", params=sorted(WIDTHS, reverse=True), ids=lambda w: f"{w}px")
+def page(request, app_server):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=WAIT_MS)
+    width = request.param
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(viewport={"width": width, "height": WIDTHS[width]}, device_scale_factor=1)
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.console_log = []
+        page.on("console", lambda msg: page.console_log.append(msg.text))
+        page.goto(app_server.url)
+        page.width = width
+        yield page
+        context.close()
+        browser.close()
+
+
+def open_tab(page, label: str):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name=label).click()
+    expect(page.get_by_role("tab", name=label)).to_have_attribute("aria-selected", "true")
+    panel = page.locator("[role=tabpanel]:visible").first
+    expect(panel).to_be_visible()
+    return panel
+
+
+def settled(page) -> None:
+    page.wait_for_function("() => !document.querySelector('.wrap.default.full:not(.hide), .eta-bar')")
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    settled(page)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-{page.width}.png"), full_page=True)
+
+
+def no_cut_formulas(panel) -> None:
+    """Every display formula fits its box (or the box scrolls; nothing is clipped unseen)."""
+    cut = panel.evaluate("""(root) => [...root.querySelectorAll('.katex-display')]
+        .filter(el => el.offsetParent !== null)
+        .filter(el => el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'auto'
+                                                         && getComputedStyle(el).overflowX !== 'scroll')
+        .map(el => el.textContent.slice(0, 40))""")
+    assert cut == [], f"display formulas wider than their box: {cut}"
+
+
+def no_overlapping_titles(plot) -> None:
+    boxes = plot.evaluate("""(root) => [...root.querySelectorAll('.annotation-text, .gtitle')]
+        .map(el => el.getBoundingClientRect()).map(r => [r.left, r.right, r.top, r.bottom])""")
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            overlap = min(a[1], b[1]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[2], b[2]) > 1
+            assert not overlap, f"titles overlap: {a} {b}"
+
+
+def test_noising_slider_follows_arrow_keys_without_webgl(page):
+    from playwright.sync_api import expect
+
+    panel = open_tab(page, NOISING)
+    expect(panel.locator(".js-plotly-plot .main-svg").nth(2)).to_be_visible()
+    caption = panel.get_by_text("schedule: ᾱₜ =").first
+    expect(caption).to_contain_text("t = 250")
+    picture = panel.locator("#noising-xt img")
+    page.console_log.clear()
+
+    # Arrow keys alone (no mouse release) update the figures.
+    before = picture.get_attribute("src")
+    slider = panel.locator("#noising-t input[type=range]")
+    slider.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    expect(caption).to_contain_text("t = 253")
+    page.wait_for_function("([el, old]) => el.getAttribute('src') !== old", arg=[picture.element_handle(), before])
+    # A drag, then Home: t = 0 reads its true ᾱ, not 1.
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.25, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.8, y, steps=12)
+    page.mouse.up()
+    slider.focus()
+    page.keyboard.press("Home")
+    expect(caption).to_contain_text("t = 0, cosine")
+    expect(caption).to_contain_text("ᾱₜ = 0.99996")
+    expect(panel.locator(".gtitle").filter(has_text="q(x_t) at t = 0, ᾱ = 0.99996")).to_be_visible()
+    settled(page)
+    webgl = [m for m in page.console_log if "WebGL" in m]
+    assert webgl == [], f"{len(webgl)} WebGL warnings while moving the slider, e.g. {webgl[0]}"
+
+    no_cut_formulas(panel)
+    no_overlapping_titles(panel.locator(".js-plotly-plot").first)  # the ᾱ and SNR panels
+    # The strip's labels (11 pt at 110 dpi = 17 px in the image) stay readable as shown.
+    strip = panel.locator("[data-testid=matplotlib] img").first
+    expect(strip).to_be_visible()
+    scale = strip.evaluate("(img) => img.getBoundingClientRect().width / img.naturalWidth")
+    assert 11 / 72 * 110 * scale >= 9, f"strip labels shown at {11 / 72 * 110 * scale:.1f} px"
+    shot(page, "noising")
+
+
+def test_particles_stream_smoothly(page):
+    from playwright.sync_api import expect
+
+    panel = open_tab(page, SCORE)
+    expect(panel.locator("#score-exact .js-plotly-plot .main-svg").first).to_be_visible()
+    expect(panel.locator("#score-comparison")).to_contain_text("arrow nodes")
+    no_cut_formulas(panel)
+    page.evaluate(FRAME_PROBE)
+    panel.get_by_role("button", name="Release particles").click()
+    expect(panel.locator("#score-status")).to_contain_text("arrived at ᾱ = 1", timeout=120_000)
+    expect(panel.locator("#score-status")).to_contain_text("sample of q₀")
+    # The last frame is loaded once it is the picture shown.
+    page.wait_for_function("""() => { const img = document.querySelector('#score-particles img');
+        return img && img.complete && window.__particles.srcs.has(img.src); }""")
+    frames, fps, gap = frame_stats(page.evaluate(PROBE_RESULT))
+    load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    print(f"\n{page.width}px: {frames} frames at {fps:.1f} frames/s, longest pause in painting "
+          f"{gap:.0f} ms, load {load:.2f} per core")
+    shot(page, "score")
+    if (fps < MIN_FPS or gap > 1000 or frames < 25) and load > BUSY_LOAD_PER_CORE:
+        pytest.skip(f"machine busy (load {load:.2f} per core): measured {fps:.1f} frames/s, "
+                    f"{frames} frames, longest paint gap {gap:.0f} ms")
+    assert frames >= 25, f"only {frames} of 41 frames were shown"
+    assert fps >= MIN_FPS, f"{fps:.1f} frames/s"
+    assert gap < 1000, f"the page did not paint for {gap:.0f} ms"
