@@ -1,4 +1,4 @@
-"""The exact score of a Gaussian mixture, and particles that follow it back to the data.
+"""The exact score of a Gaussian mixture, and particles that follow it from noise to the data's density.
 
 * :func:`gaussian_mixture_score` is the exact score ``∇_x log p(x)`` of an equal-weight
   isotropic Gaussian mixture. With centers ``sqrt(abar_t) * x0_i`` and variance
@@ -7,7 +7,8 @@
   Modeling through Stochastic Differential Equations").
 * :func:`reverse_particles` moves particles along the probability-flow ODE (Song et al.
   2021) with the deterministic DDIM update (Song, Meng & Ermon 2021), driven by that
-  exact score, so the app can show noise flowing back onto the data.
+  exact score, so the app can show noise flowing back to the (smoothed) data
+  distribution.
 """
 
 from __future__ import annotations

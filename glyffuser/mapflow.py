@@ -11,7 +11,8 @@ coordinates are standardised (zero mean, unit variance per axis) and treated as 
   distribution is known exactly: ``q_t = mean_i N(√ᾱ_t x0_i, (ᾱ_t h² + 1 − ᾱ_t) I)``,
   a kernel density estimate of the shrunk points with a wider kernel;
 * its score ``∇_x log q_t(x)`` is the exact mixture score (Song et al. 2021), and
-  particles released from ``N(0, I)`` follow the probability-flow ODE back to the data.
+  particles released from ``N(0, I)`` follow the probability-flow ODE and end as a
+  sample of ``q_0`` (the points blurred by ``h``), not on the points themselves.
 
 The density drawn under the points and the score drawn as arrows are therefore the same
 distribution, at every ``t``.
@@ -160,7 +161,7 @@ def flow_timesteps(steps: int, num_train_steps: int) -> np.ndarray:
 def release_particles(
     x0: np.ndarray, schedule: NoiseSchedule, n: int, steps: int, seed: int, bandwidth: float
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """Particles drawn from ``N(0, I)`` carried to the data by the probability-flow ODE.
+    """Particles drawn from ``N(0, I)`` carried to ``q_0`` by the probability-flow ODE.
 
     Drives :func:`glyffuser.exact_score.iter_reverse_particles` with the exact score of
     ``q_t``.

@@ -105,3 +105,13 @@ def test_splat_points_composites_like_translucent_markers():
     assert np.count_nonzero(out[..., 0] != 200) == 2
     wide = splat_points(rgb, points[3:], lo, hi, color=(0, 0, 0), alpha=0.5, radius=1)
     assert np.count_nonzero(wide[..., 0] != 200) == 9
+
+
+def test_shaded_points_is_the_density_under_the_splatted_points():
+    from viz.raster import density_rgb, shaded_points
+
+    rng = np.random.default_rng(0)
+    points, density = rng.normal(size=(3000, 2)), rng.random((40, 40))
+    slow = splat_points(density_rgb(density, 120), points, -4.0, 4.0, color=(20, 30, 60), alpha=0.35, radius=1)
+    fast = shaded_points(density, points, -4.0, 4.0, 120, color=(20, 30, 60), alpha=0.35, radius=1)
+    assert np.abs(slow.astype(int) - fast).max() <= 1  # rounding once instead of twice

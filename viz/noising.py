@@ -4,7 +4,9 @@ The forward process ``x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε`` (Ho et al. 2020
 linear schedule of Ho et al. or the cosine schedule of Nichol & Dhariwal (2021): the
 noisy glyph and its noise, the curves of ᾱ_t and the signal-to-noise ratio, a strip of
 the glyph at chosen steps, and the map's points noised to step ``t`` over the density
-of ``q(x_t)``.
+of ``q(x_t)``, with ``q(x_t | x0)`` drawn as rings around a few single points. The cloud is
+a bitmap (:mod:`viz.raster`), not a WebGL scatter: browsers cap WebGL contexts and a
+slider that redraws one each time soon runs out.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import plotly.graph_objects as go
 from matplotlib.figure import Figure
 
 from viz import style
-from viz.raster import density_rgb, jpeg_data_uri, splat_points
+from viz.raster import density_rgb, jpeg_data_uri, shaded_points, splat_points
 
 SCHEDULE_COLORS = {"linear": "#4e79a7", "cosine": "#e15759"}
 POINT_RGB, POINT_ALPHA = (20, 30, 60), 0.35
@@ -132,6 +134,9 @@ def map_bitmap(points_t: np.ndarray | None, density: np.ndarray | None, lo: floa
     Returns:
         ``(size, size, 3)`` uint8 over ``[lo, hi]²``.
     """
+    if density is not None and points_t is not None:
+        return shaded_points(density, points_t, lo, hi, size, DENSITY_SCALE, color=POINT_RGB, alpha=POINT_ALPHA,
+                             radius=radius)
     rgb = density_rgb(density, size, DENSITY_SCALE) if density is not None else np.full((size, size, 3), 255, np.uint8)
     if points_t is not None:
         rgb = splat_points(rgb, points_t, lo, hi, color=POINT_RGB, alpha=POINT_ALPHA, radius=radius)
