@@ -89,7 +89,8 @@ class NoisingTab:
         caption = (
             f"**t = {t}**, {name} schedule: ᾱₜ = {abar_text(abar)}, so "
             f"$\\mathbf{{x}}_t = {signal:.3f}\\,\\mathbf{{x}}_0 + {noise:.3f}\\,\\boldsymbol\\varepsilon$: "
-            f"the noise added is {noise:.3f} ε, of standard deviation {noise:.3f}; signal-to-noise ratio "
+            f"the noise added is {noise:.3f} ε, of standard deviation {noise:.3f} (ε is shown clipped to ±1); "
+            f"signal-to-noise ratio "
             f"{abar / (1 - abar):.3g}. On the map, {', '.join(p[0] for p in picks)}: ○ the clean point x₀, "
             f"• the mean √ᾱₜ x₀ of q(x_t | x₀), rings at 1 and 2 sd ({noise:.3g} and {2 * noise:.3g}) holding "
             f"{100 * RING_SHARES[0]:.0f}% and {100 * RING_SHARES[1]:.0f}% of it, × the point's own x_t."
@@ -154,7 +155,7 @@ def build_tab(resources) -> None:
                 seed = common.seed_number(DEFAULTS[3], label="noise seed")
                 caption = common.note()
             x_t = common.picture("x_t", elem_id="noising-xt", height=280, width=280)
-            noise = common.picture("ε ~ N(0, I), clipped to ±1", height=280, width=280)
+            noise = common.picture("ε ~ N(0, I)", height=280, width=280)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 schedule_plot = common.plot()
