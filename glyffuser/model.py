@@ -114,17 +114,24 @@ class GlyphUNet(nn.Module):
         return self.shuffle(out)
 
 
-def repatch_state(state: dict, old: ModelConfig, new: ModelConfig) -> dict:
+def repatch_state(state: dict, old: ModelConfig, new: ModelConfig, seed: int = 0, detail_scale: float = 0.5) -> dict:
     """Weights of ``old`` fitted to ``new``'s larger pixel (un)shuffle, the U-Net core unchanged.
 
     With r = new.patch / old.patch, each new input channel (an offset in the new patch)
-    reads the old channel of the offset it falls in, weighted 1/r², so on a clean image
-    ``conv_in(unshuffle_new(x))`` equals the old ``conv_in(unshuffle_old(avg_pool_r(x)))``;
-    each new output channel copies its old channel (a nearest-neighbour upsampling of the
-    old output). Only ``conv_in``'s weight and ``conv_out``'s weight and bias change shape.
+    reads the old channel of the offset it falls in, weighted 1/r², and each new output
+    channel copies its old channel (a nearest-neighbour upsampling of the old output).
+    That alone would be a saddle point: the r² offsets sharing an old channel would keep
+    equal weights and equal gradients for ever, and the network could never tell them
+    apart. So both convolutions also get random weights that sum to zero over each such
+    group (std ``detail_scale`` x the old weights' std): on a glyph that is constant over
+    each r x r block, ``conv_in`` sees nothing new, and the output's r x r block means are
+    the old output; so the new network's output, pooled r x r, is still exactly the old
+    network's output on the pooled glyph there. Only ``conv_in``'s weight and ``conv_out``'s
+    weight and bias change shape.
 
     Args:
         state: the old model's state dict; conv_in.weight (C, p², k, k), conv_out.weight (p², C, k, k).
+        seed: the random detail weights' seed.
 
     Returns:
         A new state dict for ``new``.
@@ -134,9 +141,22 @@ def repatch_state(state: dict, old: ModelConfig, new: ModelConfig) -> dict:
         raise ValueError(f"cannot refit patch {old.patch} at {old.image_size} px to patch {new.patch} at {new.image_size} px: "
                          "the new patch must be a multiple of the old and keep the U-Net's core size")
     source = torch.tensor([(i // ratio) * old.patch + (j // ratio) for i in range(new.patch) for j in range(new.patch)])
+    generator = torch.Generator().manual_seed(seed)
+
+    def detail(like: torch.Tensor, dim: int) -> torch.Tensor:
+        """Random weights shaped like ``like``, summing to zero over each group of ``source`` along ``dim``."""
+        noise = torch.randn(like.shape, generator=generator) * detail_scale * like.float().std()
+        for channel in range(old.patch**2):
+            members = (source == channel).nonzero()[:, 0]
+            part = noise.index_select(dim, members)
+            noise.index_copy_(dim, members, part - part.mean(dim, keepdim=True))
+        return noise.to(like.dtype)
+
     out = dict(state)
-    out["unet.conv_in.weight"] = state["unet.conv_in.weight"][:, source] / ratio**2
-    out["unet.conv_out.weight"] = state["unet.conv_out.weight"][source]
+    conv_in = state["unet.conv_in.weight"][:, source] / ratio**2
+    out["unet.conv_in.weight"] = conv_in + detail(conv_in * ratio**2, 1)
+    conv_out = state["unet.conv_out.weight"][source]
+    out["unet.conv_out.weight"] = conv_out + detail(conv_out, 0)
     out["unet.conv_out.bias"] = state["unet.conv_out.bias"][source]
     return out
 

@@ -48,17 +48,24 @@ def tiny32():
 
 
 def test_repatch_gives_the_old_model_on_the_pooled_image(tiny32):
-    """A 64x64 model refitted from a 32x32 one: its output, pooled 2x2, is the old output on the pooled input."""
+    """A 64x64 model refitted from a 32x32 one: on a glyph constant over 2x2 blocks, its output
+    pooled 2x2 is the old output; inside a block its weights already tell the pixels apart."""
     config = dataclasses.replace(tiny32.config, image_size=64, patch=4)
     big = GlyphUNet(config).eval()
-    big.load_state_dict(repatch_state(tiny32.state_dict(), tiny32.config, config))
-    x = torch.rand(3, 1, 64, 64) * 2 - 1
+    state = repatch_state(tiny32.state_dict(), tiny32.config, config)
+    big.load_state_dict(state)
+    small = torch.rand(3, 1, 32, 32) * 2 - 1
+    x = torch.nn.functional.interpolate(small, scale_factor=2)  # constant over 2x2 blocks
     t, text, mask = torch.tensor([0, 400, 999]), torch.randn(3, 4, 384), torch.ones(3, 4, dtype=torch.bool)
     with torch.no_grad():
         out = big(x, t, text, mask)
-        reference = tiny32(torch.nn.functional.avg_pool2d(x, 2), t, text, mask)
+        reference = tiny32(small, t, text, mask)
     assert out.shape == (3, 1, 64, 64)
     torch.testing.assert_close(torch.nn.functional.avg_pool2d(out, 2), reference, atol=1e-4, rtol=1e-4)
+    # the four input and output channels of one 2x2 block are not copies of each other (no saddle)
+    w_in = state["unet.conv_in.weight"]
+    assert not torch.allclose(w_in[:, 0], w_in[:, 1]) and not torch.allclose(state["unet.conv_out.weight"][0], state["unet.conv_out.weight"][1])
+    assert repatch_state(tiny32.state_dict(), tiny32.config, config)["unet.conv_in.weight"].equal(w_in)  # seeded
     with pytest.raises(ValueError, match="patch"):
         repatch_state(tiny32.state_dict(), tiny32.config, dataclasses.replace(tiny32.config, image_size=64, patch=3))
 
