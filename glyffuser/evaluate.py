@@ -1,8 +1,9 @@
 """What the model learned, measured: radical accuracy, variety, novelty, Fréchet distance.
 
-* Radical meter: the share of samples for a prompt such as "gold" that the
-  independent classifier (:mod:`glyffuser.classifier`) reads as carrying the
-  prompt's radical (金/钅, 167). Chance is the radical's share of the dataset.
+* Radical meter: the share of samples for a prompt such as "gold" to which the
+  independent classifier (:mod:`glyffuser.classifier`) gives the prompt's radical
+  (金/钅, 167) a calibrated probability of at least 0.5. Chance is the radical's
+  share of the dataset.
 * Variety: the mean pairwise distance of a prompt's samples, as a share of the
   same measure for as many real glyphs with the prompt's radical (a model that
   learned the distribution gives about 1; one that copies one glyph, about 0).
@@ -31,6 +32,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from glyffuser.classifier import load_info as load_classifier_info
 from glyffuser.classifier import load_radical_net
 from glyffuser.prompt_sets import PROMPT_SETS, README_PROMPTS
 
@@ -104,18 +106,31 @@ def novelty(ink: np.ndarray) -> dict:
 
 
 class RadicalClassifier:
-    """Predicts radicals and features of (B, H, W) ink arrays (H = 32 or 64)."""
+    """Predicts radicals, calibrated probabilities and features of (B, H, W) ink arrays (H = 32 or 64).
 
-    def __init__(self, net):
-        self.net = net
+    ``temperature`` divides the logits (fitted on held-out real characters, see
+    :mod:`glyffuser.classifier`); ``info`` is its ``classifier.json`` (threshold, held-out recall).
+    """
+
+    def __init__(self, net, temperature: float = 1.0, info: dict | None = None):
+        self.net, self.temperature, self.info = net, float(temperature), info or {}
+        self.threshold = float(self.info.get("threshold", 0.5))
 
     @torch.inference_mode()
     def logits(self, ink: np.ndarray) -> torch.Tensor:
         return torch.cat([self.net(b) for b in _as_batch(ink).split(512)])
 
     def predict(self, ink: np.ndarray) -> np.ndarray:
-        """(B,) int radicals 1-214."""
+        """(B,) int radicals 1-214 (the top guess)."""
         return self.logits(ink).argmax(1).numpy() + 1
+
+    def probabilities(self, ink: np.ndarray) -> np.ndarray:
+        """(B, 214) float64 calibrated probabilities; column r - 1 is radical r."""
+        return torch.softmax(self.logits(ink).double() / self.temperature, 1).numpy()
+
+    def held_out(self, radical: int) -> dict | None:
+        """Held-out real-glyph measures of ``radical`` ({"glyphs", "recall", "false_alarm", ...}), if recorded."""
+        return self.info.get("per_radical", {}).get(str(radical))
 
     @torch.inference_mode()
     def features(self, ink: np.ndarray) -> np.ndarray:
@@ -125,13 +140,19 @@ class RadicalClassifier:
 
 @lru_cache(maxsize=1)
 def load_classifier() -> RadicalClassifier:
-    return RadicalClassifier(load_radical_net())
+    info = load_classifier_info()
+    return RadicalClassifier(load_radical_net(), info.get("temperature", 1.0), info)
 
 
-def radical_meter(ink: np.ndarray, radical: int, classifier: RadicalClassifier | None = None) -> tuple[int, int]:
-    """(samples read as carrying ``radical``, samples)."""
-    predicted = (classifier or load_classifier()).predict(ink)
-    return int((predicted == radical).sum()), len(predicted)
+def radical_meter(ink: np.ndarray, radical: int, classifier: RadicalClassifier | None = None,
+                  threshold: float | None = None) -> tuple[int, int]:
+    """(samples whose calibrated probability of ``radical`` is at least ``threshold``, samples).
+
+    ``threshold`` defaults to the classifier's (``classifier.json``, 0.5).
+    """
+    classifier = classifier or load_classifier()
+    probs = classifier.probabilities(ink)[:, radical - 1]
+    return int((probs >= (classifier.threshold if threshold is None else threshold)).sum()), len(probs)
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:

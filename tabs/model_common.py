@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections import Counter
 
 from tabs import validate
 
@@ -75,8 +76,16 @@ def classifier():
         return None
 
 
+UNSURE_BELOW = 0.8  # a sample whose top guess has a lower calibrated probability is shown with its top guesses
+MAX_UNSURE_SHOWN = 3
+
+
 def radical_meter_text(ink, prompt_text: str, glyphs) -> str:
     """One line: how many of the glyphs carry the prompt's radical, by the independent classifier.
+
+    A glyph counts when the classifier's calibrated probability of the radical is at
+    least its threshold (50%); the line says how often the classifier finds the radical
+    on real held-out glyphs that have it, and shows the top guesses where it is unsure.
 
     Args:
         ink: (B, S, S) glyphs, 1 = ink.
@@ -86,28 +95,58 @@ def radical_meter_text(ink, prompt_text: str, glyphs) -> str:
     return radical_meter_texts([ink], prompt_text, glyphs)[0]
 
 
+def _guesses(probs, k: int = 2) -> str:
+    """e.g. ``"金 46%, 土 20%"`` for one sample's (214,) probabilities."""
+    import numpy as np
+
+    from glyffuser.evaluate import radical_char
+
+    top = np.argsort(-probs)[:k]
+    return ", ".join(f"{radical_char(int(r) + 1)} {probs[r]:.0%}" for r in top)
+
+
+def unsure_text(probs) -> str:
+    """The samples whose top guess is below :data:`UNSURE_BELOW`, with their top guesses ("" if none)."""
+    import numpy as np
+
+    unsure = np.flatnonzero(probs.max(1) < UNSURE_BELOW)
+    if not len(unsure):
+        return ""
+    shown = "; ".join(f"#{i + 1} {_guesses(probs[i])}" for i in unsure[:MAX_UNSURE_SHOWN])
+    more = f"; {len(unsure) - MAX_UNSURE_SHOWN} more" if len(unsure) > MAX_UNSURE_SHOWN else ""
+    return f" Unsure (top guess below {UNSURE_BELOW:.0%}) on {len(unsure)}: {shown}{more}."
+
+
 def radical_meter_texts(inks, prompt_text: str, glyphs) -> list[str]:
     """:func:`radical_meter_text` for several (B_i, S, S) arrays, with one classifier pass."""
     import numpy as np
 
     from glyffuser import evaluate
-    from glyffuser.lookup import top_radicals
 
     judge = classifier()
     if judge is None:
         return ["(The radical classifier is not installed: `python -m glyffuser.classifier` trains it.)"] * len(inks)
-    predicted = np.split(judge.predict(np.concatenate(inks)), np.cumsum([len(ink) for ink in inks])[:-1])
-    radical = evaluate.radical_for_prompt(prompt_text)
+    probs = np.split(judge.probabilities(np.concatenate(inks)), np.cumsum([len(ink) for ink in inks])[:-1])
+    radical, threshold = evaluate.radical_for_prompt(prompt_text), judge.threshold
     lines = []
-    for reading in predicted:
+    for p in probs:
         if radical is not None:
-            hits, chance = int((reading == radical).sum()), float((glyphs.radicals == radical).mean())
-            lines.append(f"**{hits} of {len(reading)}** samples carry **{evaluate.radical_label(radical)}** "
-                         f"(the classifier's reading; {chance:.1%} of training glyphs do)")
+            hits = int((p[:, radical - 1] >= threshold).sum())
+            chance = float((glyphs.radicals == radical).mean())
+            real = judge.held_out(radical)
+            found = (f"; on {real['glyphs']} real held-out glyphs with {evaluate.radical_char(radical)} "
+                     f"it finds it in {real['recall']:.0%}" if real else "")
+            line = (f"**{hits} of {len(p)}** samples carry **{evaluate.radical_label(radical)}** "
+                    f"(classifier's probability ≥ {threshold:.0%}{found}; {chance:.1%} of training glyphs carry it).")
         else:
-            (top, count), = top_radicals(reading, 1)
-            lines.append(f"No radical is tied to this prompt; the classifier's commonest reading is "
-                         f"{evaluate.radical_label(top)} in {count} of {len(reading)} samples")
+            confident = p.max(1) >= threshold
+            readings = Counter((p[confident].argmax(1) + 1).tolist()).most_common(2)
+            read = ", ".join(f"{evaluate.radical_label(r)} in {c}" for r, c in readings)
+            line = (f"No radical is tied to this prompt; the classifier's commonest readings (probability ≥ "
+                    f"{threshold:.0%}): {read} of {len(p)} samples." if readings else
+                    f"No radical is tied to this prompt; the classifier gives no radical ≥ {threshold:.0%} "
+                    f"in any of {len(p)} samples.")
+        lines.append(line + unsure_text(p))
     return lines
 
 
@@ -116,3 +155,4 @@ def quoted(text: str, limit: int = 60) -> str:
     text = text if len(text) <= limit else text[: limit - 1] + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|~$" else c for c in text)
+
