@@ -160,6 +160,33 @@ class OverviewTab:
         return posterior_figure(x_t, [mean_a, mean_b], diff, titles), caption
 
 
+def model_differences(config: dict) -> str:
+    """A Markdown table: the article's glyffuser against the model this explorer ships (read from its config)."""
+    size = config.get("image_size", "?")
+    channels = ", ".join(str(c) for c in config.get("block_out_channels", ()))
+    extra = config.get("extra") or {}
+    train = extra.get("train_config") or {}
+    if config.get("guidance_embedding"):
+        how = (f"one pass: w (0–{config.get('guidance_max', 0):g}) is an input, trained "
+               + ("alongside the model (self-distilled)" if train.get("self_guidance") else "by distillation from a two-pass teacher"))
+    else:
+        how = "two passes per step (prompt and null prompt)"
+    rows = [
+        ("glyphs", "128 × 128", f"{size} × {size}, from the 64 × 64 dataset"),
+        ("text encoder", "T5 (pretrained)", "all-MiniLM-L6-v2 (pretrained, 384-d tokens, ≤ 32)"),
+        ("network", "diffusers UNet2DConditionModel, 119 M parameters",
+         f"the same class behind a {config.get('patch', '?')} × {config.get('patch', '?')} pixel unshuffle, channels {channels}, about 5 M parameters"),
+        ("what it predicts", "the noise ε", "v = √ᾱ ε − √(1 − ᾱ) x₀ (Salimans & Ho 2022); x₀ and ε follow from it"),
+        ("where the text enters", "cross-attention only", "cross-attention, and a pooled summary added to the timestep embedding"),
+        ("noise schedule", "not stated", f"{config.get('schedule', '?')} (Nichol & Dhariwal 2021)"),
+        ("sampler", "DPMSolverSDEScheduler, 120 steps", "DPM-Solver++ 2M, DDIM or DDPM, 1–1000 steps"),
+        ("classifier-free guidance", "two passes per step", how),
+        ("training", "100 epochs on one GPU (about 2 million examples)", "this project's own runs (the Training tab's loss curves)"),
+    ]
+    table = "\n".join(f"| {what} | {article} | {ours} |" for what, article, ours in rows)
+    return "#### How the explorer's model differs from the article's\n\n| | the article's glyffuser | this explorer's |\n|---|---|---|\n" + table
+
+
 def build_tab(resources) -> dict:
     """The tab; returns its links ``{button: tab id}`` for ``app.py`` to wire."""
     tab = OverviewTab(resources)
@@ -182,6 +209,7 @@ def build_tab(resources) -> dict:
                 other = gr.Textbox(value=OTHER, label="the other x₀ (one character)", max_lines=1)
                 posterior_caption = common.note()
         common.explanation(GUIDE)
+        common.note(model_differences(common.shipped_model_config()))
         links = {}
         with gr.Row(elem_classes=["course-links"]):
             for module, tab_id, label in NAVIGATION:

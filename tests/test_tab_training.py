@@ -141,3 +141,14 @@ def test_network_diagram_matches_the_network_diffusers_builds():
         assert down.downsamplers is not None
         sizes.append(sizes[-1] // 2)
     assert sizes == [level.size for level in layout.levels]
+
+
+def test_the_model_comparison_reads_the_shipped_config():
+    from tabs.common import shipped_model_config
+    from tabs.overview import model_differences
+
+    config = shipped_model_config()
+    table = model_differences(config)
+    size = config["image_size"]
+    assert f"{size} × {size}" in table and "128 × 128" in table and "cross-attention only" in table
+    assert ("one pass" in table) == bool(config.get("guidance_embedding"))
