@@ -20,6 +20,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from glyffuser import defaults
 from glyffuser.batch_split import SplitBatchModel
 from glyffuser.images import to_ink
 from glyffuser.model import load_model
@@ -34,10 +35,8 @@ MAX_STEPS = 1000
 MAX_GUIDANCE = 20.0
 MAX_PROMPT_CHARS = 1000
 MAX_T = 999
-# The shipped model's defaults, chosen by `python -m glyffuser.evaluate` (docs/results): guidance w
-# applies only at t <= DEFAULT_GUIDANCE_T_MAX; above, the conditional model acts alone.
-DEFAULT_GUIDANCE = 3.0
-DEFAULT_GUIDANCE_T_MAX = 999
+DEFAULT_GUIDANCE = defaults.GUIDANCE  # w applies at t <= DEFAULT_GUIDANCE_T_MAX; above, the conditional model alone
+DEFAULT_GUIDANCE_T_MAX = defaults.GUIDANCE_T_MAX
 
 
 class PipelineInputError(ValueError):

@@ -22,6 +22,7 @@ import gradio as gr
 import numpy as np
 
 from glyffuser.images import save_gif, to_ink
+from glyffuser import defaults
 from tabs import common, model_common, validate
 from tabs.model_common import MAX_GLYPHS, MAX_GUIDANCE, MAX_STEPS, SAMPLERS
 from viz.glyph_map import shorten
@@ -50,7 +51,7 @@ the prompt's radical, each sample is matched with its nearest training glyph (is
 and the path of every guess is traced on the glyph map.
 """
 
-DEFAULTS = ("gold", "dpm", 120, 3.0, 0, 16)
+DEFAULTS = ("gold", defaults.SAMPLER, defaults.STEPS, defaults.GUIDANCE, 0, 16)
 COMPARE_STEPS = (1, 2, 5, 20, 120)
 COMPARE_SAMPLER = "ddim"  # the article's simple sampler: too few steps show
 FRAME_INTERVAL_S = 0.25  # stream a frame at most this often (the first and last always)
@@ -66,6 +67,8 @@ GIF_MAX_AGE_S = 3600
 COPY_BELOW = 0.10
 NEAR_BELOW = 0.17
 TRAINING_SPACING = {"closest_pair": 0.062, "within_copy": 0.002, "within_near": 0.058}
+GUIDANCE_INFO = ("the model's input w; it applies for t ≤ " f"{defaults.GUIDANCE_T_MAX}, the conditional model alone above"
+                 if defaults.GUIDANCE_T_MAX < 999 else "the model's input w, at every step")
 GUIDANCE_SLIDER_MAX = common.shipped_guidance_max()  # the one-pass range: no jump to two passes on the page
 # Work of one run, in glyph-steps (glyphs x steps): 1000 steps of 16 glyphs take about five
 # minutes on the two-core CPU; a larger request would hold a model slot for far longer.
@@ -312,7 +315,8 @@ def build_tab(resources) -> None:
                                         "dpm: DPM-Solver++ 2M, Lu et al. 2022")
                 steps = gr.Slider(1, MAX_STEPS, value=DEFAULTS[2], step=1, label="steps", elem_id="sampling-steps",
                                   info=f"steps x glyphs at most {MAX_GLYPH_STEPS:,} per run")
-                guidance = gr.Slider(0.0, GUIDANCE_SLIDER_MAX, value=DEFAULTS[3], step=0.5, label="guidance scale w")
+                guidance = gr.Slider(0.0, GUIDANCE_SLIDER_MAX, value=DEFAULTS[3], step=0.5, label="guidance scale w",
+                                     info=GUIDANCE_INFO)
                 seed = common.seed_number(DEFAULTS[4], label="seed (glyph i uses seed + i)")
                 count = gr.Slider(1, MAX_GLYPHS, value=DEFAULTS[5], step=1, label="number of glyphs")
                 run = gr.Button("Sample", variant="primary", elem_id="sampling-run")
