@@ -64,10 +64,10 @@ def example_figure(example) -> go.Figure:
             f"yaxis{axis}": dict(visible=False, range=[size - 0.5, -0.5], scaleanchor=f"x{axis}", constrain="domain"),
         })
     fig.update_layout(
-        template=TEMPLATE, height=580, margin=dict(l=10, r=10, t=90, b=10),
+        template=TEMPLATE, height=630, margin=dict(l=10, r=10, t=140, b=10),  # the title above the panels' two-line titles
         title=dict(text=f"One training example at t = {e.t} (ᾱₜ = {e.alpha_bar:.4f}):<br>"
                         f"loss on v {e.loss:.4f}, as noise {e.noise_mse:.4f}, as x₀ {e.x0_mse:.4f}",
-                   font=dict(size=15)),
+                   font=dict(size=15), y=0.985, yanchor="top"),
         coloraxis=dict(colorscale=INK_SCALE, cmin=-1, cmax=1,
                        colorbar=dict(title="glyph", x=1.0, y=0.78, len=0.42, thickness=12)),
         coloraxis2=dict(colorscale="RdBu_r", cmin=-SIGNED_RANGE, cmax=SIGNED_RANGE,
