@@ -273,7 +273,15 @@ def test_mle_figure_draws_the_fitted_density():
     assert max(fit.y) == pytest.approx(1 / (sigma_hat * np.sqrt(2 * np.pi)), rel=1e-3)
     hist = next(t for t in fig.data if t.type == "histogram")
     assert hist.histnorm == "probability density"
-    assert f"{mu_hat:.3f}" in fig.layout.annotations[0].text
+    # The estimates are stated in the fitted curve's legend entry (with the samples'
+    # mean log-likelihood under it) and a line marks mu_hat.
+    ll_fit = gaussian_log_likelihood(samples, mu_hat, sigma_hat) / samples.size
+    assert f"N({mu_hat:.2f}, {sigma_hat:.2f}²)" in fit.name
+    assert f"{ll_fit:.3f}" in fit.name
+    assert any(
+        shape.type == "line" and shape.x0 == shape.x1 == pytest.approx(mu_hat, rel=1e-12)
+        for shape in fig.layout.shapes
+    )
 
 
 def test_mle_figure_with_one_sample_has_no_fitted_curve():

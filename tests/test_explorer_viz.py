@@ -317,7 +317,13 @@ def test_map_figure_groups_and_hover():
     contour, other, gold, ring = fig.data
     assert len(other.x) + len(gold.x) == len(glyphs)
     np.testing.assert_allclose(np.column_stack([ring.x, ring.y]), points[[i]], atol=1e-6)
-    assert ring.text == ("锂",) and tuple(gold.customdata[0]) == tuple(hover[np.flatnonzero(metal)[0]])
+    assert tuple(gold.customdata[0]) == tuple(hover[np.flatnonzero(metal)[0]])
+    # The searched point is drawn last (on top), hovers like the others, and its character
+    # is a label pointing at it.
+    assert fig.data[-1] is ring and tuple(ring.customdata[0]) == tuple(hover[i])
+    (label,) = fig.layout.annotations
+    assert label.text == "锂" and label.showarrow
+    assert (label.x, label.y) == pytest.approx(tuple(points[i]), abs=1e-6)
     assert hover_data(["a"], ["x" * 200], ["1 ⼀"])[0, 1].endswith("…")
 
 
