@@ -285,6 +285,7 @@ class SamplingTab:
         Yields:
             (picture of the grids side by side, Markdown caption).
         """
+        validate.choice(sampler, "sampler", SAMPLERS)  # checked like every input, then set aside for DDIM
         args = self._inputs(prompt, COMPARE_SAMPLER, COMPARE_STEPS[-1], guidance, seed, count)
         pipe = model_common.pipeline(self.res)
         results: list = [None] * len(COMPARE_STEPS)

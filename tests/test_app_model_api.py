@@ -111,18 +111,19 @@ def test_sampling_session_stream_scrub_gif_analysis(fresh_client):
     with Image.open(gif) as image:
         assert image.format == "GIF" and image.n_frames == 7
     meter, gallery, figure = fresh_client.submit(api_name="/sampling_analysis").result(timeout=120)
-    assert len(gallery) == 4 and "distance" in gallery[0]["caption"]
+    assert len(gallery) == 4 and gallery[0]["caption"].startswith("#1 ") and "nearest" in gallery[0]["caption"]
+    assert any(v in gallery[0]["caption"].split("·")[0] for v in ("new", "close", "a copy"))  # the verdict comes first
     assert "Nearest training glyph" in meter
     if model_common.classifier() is not None:
         assert "金/钅 (167)" in meter
     assert any(trace.get("name") == "sample 1" for trace in figure_json(figure)["data"])
 
 
-def test_compare_steps_streams_three_grids(client):
-    job = client.submit("water", "ddim", 3.0, 0, 1, api_name="/compare_steps")
+def test_compare_steps_streams_five_ddim_grids(client):
+    job = client.submit("water", "dpm", 3.0, 0, 1, api_name="/compare_steps")
     final_picture, caption = job.result(timeout=180)
-    assert caption.startswith("5, 20, 120 steps done")
-    assert len([o for o in job.outputs() if o]) == 3
+    assert caption.startswith("DDIM with 1, 2, 5, 20, 120 steps done")
+    assert len([o for o in job.outputs() if o]) == 5
 
 
 # --- hostile values ------------------------------------------------------------------------------
