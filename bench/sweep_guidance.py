@@ -21,9 +21,12 @@ def main(argv=None) -> None:
     parser.add_argument("--model", help="a model folder (default: the shipped assets/model)")
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--settings", help="w:t_max pairs, comma-separated, e.g. 4:999,5:900 (default: a fixed grid)")
     args = parser.parse_args(argv)
+    settings = SETTINGS if not args.settings else tuple(
+        (float(w), int(t)) for w, t in (pair.split(":") for pair in args.settings.split(",")))
     rows = []
-    for guidance, t_max in SETTINGS:
+    for guidance, t_max in settings:
         result = report(n=16, steps=args.steps, guidance=guidance, guidance_t_max=t_max, fd_count=0,
                         model_dir=args.model, sets=("readme",))
         mean = result["sets"]["readme"]["mean"]

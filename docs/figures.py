@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 HERE = Path(__file__).resolve().parent
+FONTS = ["DejaVu Sans", "Noto Sans CJK SC"]  # matplotlib falls back per glyph (CJK characters in titles)
 
 
 def dataset_rows(path: Path = HERE / "dataset_rows.png", count: int = 24, seed: int = 3) -> None:
@@ -75,7 +76,8 @@ def first_step(path: Path = HERE / "first_step.png", prompt: str = "Gold", model
     ax = fig.add_subplot(1, 4, 4)
     ax.imshow(1 - glyphs.images[rows[0]], cmap="gray", vmin=0, vmax=1)
     ax.set_axis_off()
-    ax.set_title(f"nearest training glyph {glyphs.chars[rows[0]]}\n(RMS {dist[0]:.2f} from the w = 1 guess)", fontsize=9)
+    ax.set_title(f"nearest training glyph {glyphs.chars[rows[0]]}\n(RMS {dist[0]:.2f} from the w = 1 guess)", fontsize=9,
+                 fontfamily=FONTS)
     fig.suptitle("x̂0 after one step from pure noise (t = 999)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
