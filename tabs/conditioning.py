@@ -121,11 +121,12 @@ class ConditioningTab:
         with model_common.pipeline_errors():
             step = first_step_pair(pipe, text, ONE_STEP_COUNT, guidance, seed)
         meters = model_common.radical_meter_texts([step.unconditional, step.guided], text, self.res.glyphs())
-        spread = float(max(np.abs(step.guided - step.guided.mean(0)).max(), np.abs(step.unconditional - step.unconditional.mean(0)).max()))
+        spread = max(float(np.sqrt(((ink - ink.mean(0)) ** 2).mean())) for ink in (step.guided, step.unconditional))
         caption = (
             f"The model's guess x̂₀ at t = {step.t}, from the noise of seeds {seed}–{seed + ONE_STEP_COUNT - 1}: "
-            f"the 16 guesses differ by at most {spread:.3f} in any pixel (ink 0–1), "
-            + ("so they are one picture, E[x₀ | prompt], drawn 16 times." if spread < 0.05 else
+            f"the 16 guesses differ from their mean by {spread:.3f} RMS (ink 0–1), "
+            + ("so they are one picture drawn 16 times, up to a light speckle: the guess depends on the prompt "
+                "and w, not on the noise." if spread < 0.1 else
                "so the network's guess still depends on the noise, although the best guess would not: "
                "it has learned E[x₀ | prompt] only roughly.")
             + f"\n\n- without the prompt (w = 0): {meters[0]}\n"

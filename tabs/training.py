@@ -55,10 +55,10 @@ LATE = r"""
 How much of the glyph is left at large $t$? Under the cosine schedule the signal share $\sqrt{{\bar\alpha_t}}$
 is {signal900:.2f} at $t = 900$ and {signal999:.5f} at $t = 999$: at $t = 999$ the input is pure noise for every
 purpose, so $\hat{{\mathbf x}}_0$ is the network's guess from the text alone, and at $t = 900$ only a faint trace
-of the glyph is left. For a definition the network has learned, that guess can be a crisp glyph: it has
-memorised which glyphs go with those words, and it draws one of them, not necessarily the one in $\mathbf x_t$
-(several glyphs can share a definition). Without the text it cannot know which glyph is meant, and its guess
-is a blurred mean of many. The pictures below show both, for the glyph and noise above.
+of the glyph is left. With the text, the guess is the mean of the glyphs that fit those words: a blur of
+their shared parts (the radical the words call for), sharper than without the text, where the guess is the
+mean of all glyphs. A network that had memorised one glyph per definition would draw that glyph crisply
+here instead of a blur; the caption measures how crisp the pictures below are, for the glyph and noise above.
 """
 
 NETWORK = r"""

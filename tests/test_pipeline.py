@@ -72,7 +72,8 @@ def test_cli_outputs(tmp_path, suffix):
     assert out.stat().st_size > 0
     if suffix == ".npy":
         arr = np.load(out)
-        assert arr.shape == (2, 32, 32) and arr.dtype == np.float32
+        size = glyffuser.load_pipeline().size
+        assert arr.shape == (2, size, size) and arr.dtype == np.float32
     else:
         from PIL import Image
 

@@ -115,8 +115,10 @@ def test_late_guesses_caption_matches_the_pictures(training_tab):
     crisp = [float(np.abs(p).mean()) for p in pictures]  # the pictures show −x̂0
     text, empty = np.mean(crisp[:2]), np.mean(crisp[2:])
     assert f"{text:.2f} with the text, {empty:.2f} with the empty prompt" in caption
-    # the tab's claim at its default glyph and noise: the text gives the crisper guess
-    assert text > empty + 0.1 and "crisper than those from the empty prompt" in caption
+    # the verdict follows the numbers; at the default glyph and noise the text narrows the guess
+    verdict = ("crisper than those from the empty prompt" if text > empty + 0.1 else
+               "the empty prompt's guesses are the crisper ones" if empty > text + 0.1 else "about as crisp")
+    assert verdict in caption and text > empty
 
 
 def test_network_diagram_matches_the_network_diffusers_builds():

@@ -40,15 +40,15 @@ def example_figure(example) -> go.Figure:
     panels = [
         ("x₀<br>clean glyph", e.x0, "ink"),
         ("ε<br>noise drawn", e.noise, "signed"),
-        (f"xₜ = {a:.2f}·x₀<br>+ {s:.2f}·ε", e.x_t, "ink"),
-        (f"target v =<br>{a:.2f}·ε − {s:.2f}·x₀", e.v, "signed"),
+        (f"xₜ = {a:.2f}x₀<br>+ {s:.2f}ε", e.x_t, "ink"),
+        (f"target v =<br>{a:.2f}ε<br>− {s:.2f}x₀", e.v, "signed"),
         ("v̂<br>the answer", e.v_pred, "signed"),
         (f"v̂ − v<br>loss {e.loss:.4f}", e.v_pred - e.v, "signed"),
-        (f"x̂₀ = {a:.2f}·xₜ<br>− {s:.2f}·v̂", e.x0_pred, "ink"),
-        (f"ε̂ = {s:.2f}·xₜ<br>+ {a:.2f}·v̂", e.noise_pred, "signed"),
+        (f"x̂₀ = {a:.2f}xₜ<br>− {s:.2f}v̂", e.x0_pred, "ink"),
+        (f"ε̂ = {s:.2f}xₜ<br>+ {a:.2f}v̂", e.noise_pred, "signed"),
     ]
     fig = make_subplots(rows=2, cols=4, subplot_titles=[p[0] for p in panels],
-                        horizontal_spacing=0.03, vertical_spacing=0.14)
+                        horizontal_spacing=0.05, vertical_spacing=0.17)
     for i, (_, z, kind) in enumerate(panels):
         row, col = divmod(i, 4)
         fig.add_trace(
@@ -64,7 +64,7 @@ def example_figure(example) -> go.Figure:
             f"yaxis{axis}": dict(visible=False, range=[size - 0.5, -0.5], scaleanchor=f"x{axis}", constrain="domain"),
         })
     fig.update_layout(
-        template=TEMPLATE, height=630, margin=dict(l=10, r=10, t=140, b=10),  # the title above the panels' two-line titles
+        template=TEMPLATE, height=650, margin=dict(l=10, r=10, t=150, b=10),  # the title above the panels' titles
         title=dict(text=f"One training example at t = {e.t} (ᾱₜ = {e.alpha_bar:.4f}):<br>"
                         f"loss on v {e.loss:.4f}, as noise {e.noise_mse:.4f}, as x₀ {e.x0_mse:.4f}",
                    font=dict(size=15), y=0.985, yanchor="top"),
