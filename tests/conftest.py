@@ -77,19 +77,10 @@ def call_error(client):
 @pytest.fixture(scope="module")
 def page(app_server):
     """A Chromium page on the running app, one per browser-test module (see tests/test_browser.py)."""
-    from playwright.sync_api import expect, sync_playwright
-    from test_browser import ARGS, CHROMIUM, WAIT_MS
+    from test_browser import browser_page
 
-    expect.set_options(timeout=WAIT_MS)  # the first figures wait for torch, scipy and the data to load
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": 1600, "height": 1000}, device_scale_factor=1)
-        page = context.new_page()
-        page.set_default_timeout(WAIT_MS)
-        page.goto(app_server.url)
+    with browser_page(app_server.url, 1600, 1000) as page:  # the first figures wait for torch, scipy and the data
         yield page
-        context.close()
-        browser.close()
 
 
 def pytest_configure(config):

@@ -9,6 +9,7 @@ screenshot of each tab to docs/screenshots/<tab>.png. Every wait is on a conditi
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,32 @@ TABS = {  # screenshot name -> tab label
     "score": "4 · Score field",
     "overview": "5 · Overview",
 }
+
+
+WIDTHS = {1400: 1000, 400: 900}  # the widths every page is checked at: viewport width -> height
+
+
+@contextmanager
+def browser_page(url: str, width: int, height: int):
+    """A chromium page on ``url`` at ``width`` x ``height``; ``page.console_log`` collects
+    "type: text" of every console message and ``page.width`` is the width."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=WAIT_MS)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.console_log = []
+        page.on("console", lambda msg: page.console_log.append(f"{msg.type}: {msg.text}"))
+        page.goto(url)
+        page.width = width
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
 
 
 def open_tab(page, label: str):

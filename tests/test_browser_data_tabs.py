@@ -11,14 +11,13 @@ Every wait is on a condition.
 from __future__ import annotations
 
 import pytest
-from test_browser import ARGS, CHROMIUM, SCREENSHOTS, WAIT_MS, open_tab, sync_playwright
+from test_browser import CHROMIUM, SCREENSHOTS, WIDTHS, browser_page, open_tab, sync_playwright
 
 pytestmark = [
     pytest.mark.skipif(sync_playwright is None, reason="the playwright Python package is not installed"),
     pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no chromium at {CHROMIUM} (set CHROMIUM to its path)"),
 ]
 
-WIDTHS = {1400: 1000, 400: 900}  # viewport width -> height
 DISTRIBUTION = "1 · Learning a distribution"
 GLYPH_MAP = "2 · The glyph data"
 NO_BADGE = "() => ![...document.querySelectorAll('.wrap.error, .error')].some(e => e.offsetParent !== null)"
@@ -26,20 +25,8 @@ NO_BADGE = "() => ![...document.querySelectorAll('.wrap.error, .error')].some(e 
 
 @pytest.fixture(scope="module", params=sorted(WIDTHS, reverse=True), ids=lambda w: f"{w}px")
 def page(request, app_server):
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=WAIT_MS)
-    width = request.param
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": width, "height": WIDTHS[width]}, device_scale_factor=1)
-        page = context.new_page()
-        page.set_default_timeout(WAIT_MS)
-        page.goto(app_server.url)
-        page.width = width
+    with browser_page(app_server.url, request.param, WIDTHS[request.param]) as page:
         yield page
-        context.close()
-        browser.close()
 
 
 def screenshot(page, name: str) -> None:

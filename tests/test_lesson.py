@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_browser import ARGS, CHROMIUM, SCREENSHOTS, WAIT_MS, open_tab, pytestmark, sync_playwright  # noqa: F401 (pytestmark: the same skips)
+from test_browser import SCREENSHOTS, WAIT_MS, WIDTHS, browser_page, open_tab, pytestmark  # noqa: F401 (pytestmark: the same skips)
 
 try:
     from playwright.sync_api import expect
@@ -29,7 +29,6 @@ except ImportError:  # pragma: no cover - the tests skip (pytestmark)
     expect = None
 
 LESSON = SCREENSHOTS / "lesson"
-WIDTHS = {1400: 1000, 400: 900}  # viewport width -> height
 MODEL_WAIT_MS = 4 * WAIT_MS  # a model run on a loaded 2-core machine
 MAX_SHOT_HEIGHT = 1500  # px of one screenshot, at most
 SHOT_COLOURS = 128  # the screenshots are stored as palette PNGs
@@ -104,21 +103,9 @@ WATCH_PICTURES = """(root) => {
 @pytest.fixture(scope="module", params=sorted(WIDTHS, reverse=True), ids=lambda w: f"{w}px")
 def page(request, app_server):
     """One page per width, shared by the steps in order; collects the console's messages."""
-    expect.set_options(timeout=WAIT_MS)
-    width = request.param
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": width, "height": WIDTHS[width]}, device_scale_factor=1)
-        page = context.new_page()
-        page.set_default_timeout(WAIT_MS)
-        page.console_log = []
-        page.on("console", lambda msg: page.console_log.append(f"{msg.type}: {msg.text}"))
-        page.goto(app_server.url)
+    with browser_page(app_server.url, request.param, WIDTHS[request.param]) as page:
         expect(page.get_by_role("tab").first).to_be_visible()
-        page.width = width
         yield page
-        context.close()
-        browser.close()
 
 
 # --- helpers ----------------------------------------------------------------------------------------

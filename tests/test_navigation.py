@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 
 import pytest
-
 from test_browser import ARGS, CHROMIUM, SCREENSHOTS, WAIT_MS, sync_playwright
 
 pytestmark = [

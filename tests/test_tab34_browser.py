@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from test_browser import CHROMIUM, SCREENSHOTS, WIDTHS, browser_page, sync_playwright
 
-from test_browser import ARGS, CHROMIUM, SCREENSHOTS, WAIT_MS, sync_playwright
 from tabs.noising import TITLE as NOISING
 from tabs.score import TITLE as SCORE
 
@@ -22,7 +22,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no chromium at {CHROMIUM} (set CHROMIUM to its path)"),
 ]
 
-WIDTHS = {1400: 1000, 400: 900}
 MIN_FPS = 5.0
 # Above this load per core the machine is too busy for a frame-rate verdict (measured anyway).
 BUSY_LOAD_PER_CORE = 1.5
@@ -54,22 +53,8 @@ def frame_stats(probe: dict) -> tuple[int, float, float]:
 
 @pytest.fixture(scope="module", params=sorted(WIDTHS, reverse=True), ids=lambda w: f"{w}px")
 def page(request, app_server):
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=WAIT_MS)
-    width = request.param
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": width, "height": WIDTHS[width]}, device_scale_factor=1)
-        page = context.new_page()
-        page.set_default_timeout(WAIT_MS)
-        page.console_log = []
-        page.on("console", lambda msg: page.console_log.append(msg.text))
-        page.goto(app_server.url)
-        page.width = width
+    with browser_page(app_server.url, request.param, WIDTHS[request.param]) as page:
         yield page
-        context.close()
-        browser.close()
 
 
 def open_tab(page, label: str):
