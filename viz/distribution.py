@@ -108,6 +108,17 @@ def mle_figure(samples: np.ndarray, mu: float, sigma: float) -> go.Figure:
     return fig
 
 
+def _estimate_with_band(fig: go.Figure, row: int, k: np.ndarray, estimate: np.ndarray, truth: float,
+                        error: np.ndarray, name: str, band_name: str, color: str, band_color: str) -> None:
+    """An estimate's running value (K,) over the band truth ± error (K,) at sample counts k (K,), in ``row``."""
+    fig.add_trace(
+        go.Scatter(x=np.concatenate([k, k[::-1]]), y=np.concatenate([truth + error, (truth - error)[::-1]]),
+                   fill="toself", fillcolor=band_color, line=dict(width=0), hoverinfo="skip", name=band_name),
+        row=row, col=1,
+    )
+    fig.add_trace(go.Scatter(x=k, y=estimate, mode="lines", name=name, line=dict(color=color, width=2)), row=row, col=1)
+
+
 def convergence_figure(
     samples: np.ndarray, mu: float, sigma: float, max_points: int = 2000
 ) -> go.Figure:
@@ -139,48 +150,9 @@ def convergence_figure(
         vertical_spacing=0.08,
         subplot_titles=("estimated mean μ̂ₖ", "estimated standard deviation σ̂ₖ"),
     )
-    stderr = sigma / np.sqrt(k)
-    fig.add_trace(
-        go.Scatter(
-            x=np.concatenate([k, k[::-1]]),
-            y=np.concatenate([mu + stderr, (mu - stderr)[::-1]]),
-            fill="toself",
-            fillcolor=BAND_COLOR,
-            line=dict(width=0),
-            hoverinfo="skip",
-            name="μ ± σ/√k",
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=k, y=mu_hat, mode="lines", name="μ̂ₖ", line=dict(color=FIT_COLOR, width=2)
-        ),
-        row=1,
-        col=1,
-    )
-    sigma_err = sigma / np.sqrt(2.0 * k)
-    fig.add_trace(
-        go.Scatter(
-            x=np.concatenate([k, k[::-1]]),
-            y=np.concatenate([sigma + sigma_err, (sigma - sigma_err)[::-1]]),
-            fill="toself",
-            fillcolor=SIGMA_BAND_COLOR,
-            line=dict(width=0),
-            hoverinfo="skip",
-            name="σ ± σ/√(2k)",
-        ),
-        row=2,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=k, y=sigma_hat, mode="lines", name="σ̂ₖ", line=dict(color=SIGMA_COLOR, width=2)
-        ),
-        row=2,
-        col=1,
-    )
+    _estimate_with_band(fig, 1, k, mu_hat, mu, sigma / np.sqrt(k), "μ̂ₖ", "μ ± σ/√k", FIT_COLOR, BAND_COLOR)
+    _estimate_with_band(fig, 2, k, sigma_hat, sigma, sigma / np.sqrt(2.0 * k), "σ̂ₖ", "σ ± σ/√(2k)",
+                        SIGMA_COLOR, SIGMA_BAND_COLOR)
     fig.add_trace(
         go.Scatter(
             x=k, y=sigma * mle_sigma_mean(k), mode="lines", name="mean of σ̂ₖ (biased low)",
