@@ -59,13 +59,8 @@ point of the map or search a character to see another.
 
 def model_size_note() -> str:
     """What the shipped model works at, read from its config (the text follows the model)."""
-    import json
-
-    from glyffuser.pipeline import MODEL_DIR
-
-    try:
-        size = int(json.loads((MODEL_DIR / "config.json").read_text())["image_size"])
-    except (OSError, ValueError, KeyError):
+    size = common.shipped_model_config().get("image_size")
+    if not size:
         return ""
     if size == 64:
         return "The model shipped with the explorer works on these 64 × 64 images as they are."
