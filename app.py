@@ -113,7 +113,7 @@ def warm_up() -> None:
     """
     log = logging.getLogger(__name__)
     try:
-        import glyffuser.mapflow  # noqa: F401  (torch, scipy)
+        import glyffuser.distributions.mapflow  # noqa: F401  (torch, scipy)
         import viz.noising  # noqa: F401  (plotly, matplotlib)
 
         resources.standard_map()

@@ -15,8 +15,8 @@ import time
 import numpy as np
 from scipy.stats import gaussian_kde
 
-from glyffuser.density import bounding_grid, kde_grid, scott_covariance
-from glyffuser.exact_score import gaussian_mixture_score
+from glyffuser.distributions.density import bounding_grid, kde_grid, scott_covariance
+from glyffuser.distributions.exact_score import gaussian_mixture_score
 
 N_POINTS = 14_500
 GRID_SIZE = 200

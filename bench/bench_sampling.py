@@ -63,7 +63,7 @@ def stock_diffusers_loop(pipe, prompt: str, n: int, steps: int, guidance: float,
     """
     from diffusers import DPMSolverMultistepScheduler
 
-    from glyffuser.model import GUIDANCE_TO_TIMESTEP
+    from glyffuser.model.unet import GUIDANCE_TO_TIMESTEP
 
     unet = pipe.model.unet
     enc = pipe.encoder.encode([prompt] * n + [""] * n)  # 32 padded tokens each
@@ -101,12 +101,12 @@ def main(argv=None) -> None:
     pipe("gold", n=1, steps=2)  # warm caches
     peak = matmul_peak_gflops()
 
-    request = glyffuser.pipeline.check_request(prompt, n=n)
+    request = glyffuser.model.pipeline.check_request(prompt, n=n)
     cond, mask, null, null_mask, _ = pipe.conditions(request)
     x = pipe.initial_noise(request) * 1.0
-    from glyffuser.batch_split import SplitBatchModel
-    from glyffuser.sampling import distilled_guidance, guided_velocity, velocity_pair
-    from glyffuser.text_cache import TextFixedModel
+    from glyffuser.diffusion.sampling import distilled_guidance, guided_velocity, velocity_pair
+    from glyffuser.model.batch_split import SplitBatchModel
+    from glyffuser.model.text_cache import TextFixedModel
 
     cached = pipe.run_model()  # as in a sampling run: the traced graph, the batch in halves on the cores
     one_pass = distilled_guidance(pipe.model, 3.0)

@@ -15,7 +15,7 @@ SETTINGS = ((3.0, 999), (3.0, 600), (3.0, 400), (2.0, 999), (2.0, 600), (1.5, 99
 
 
 def main(argv=None) -> None:
-    from glyffuser.evaluate import report
+    from glyffuser.evaluate.measures import report
 
     parser = argparse.ArgumentParser(prog="python -m bench.sweep_guidance", description=__doc__.split("\n")[0])
     parser.add_argument("--model", help="a model folder (default: the shipped assets/model)")

@@ -36,7 +36,7 @@ def dataset_rows(path: Path = HERE / "dataset_rows.png", count: int = 24, seed: 
 
 def samples(path: Path = HERE / "samples.png") -> None:
     import glyffuser
-    from glyffuser.evaluate import PROMPT_RADICALS, load_classifier
+    from glyffuser.evaluate.measures import PROMPT_RADICALS, load_classifier
 
     pipe, classifier = glyffuser.load_pipeline(), load_classifier()
     fig = Figure(figsize=(12, 11), dpi=100)
@@ -58,8 +58,8 @@ def first_step(path: Path = HERE / "first_step.png", prompt: str = "Gold", model
     prompt's nearest training glyphs: the guess is a blur of many glyphs, not one of them."""
     import glyffuser
     from glyffuser.data import load_glyphs
-    from glyffuser.evaluate import nearest_glyphs
-    from glyffuser.trajectory import first_step_pair
+    from glyffuser.diffusion.trajectory import first_step_pair
+    from glyffuser.evaluate.measures import nearest_glyphs
 
     pipe, glyphs = glyffuser.load_pipeline(model_dir), load_glyphs()
     step = first_step_pair(pipe, prompt, n=1, guidance=1.0)
@@ -86,7 +86,7 @@ def first_step(path: Path = HERE / "first_step.png", prompt: str = "Gold", model
 def four_prompts(path: Path = HERE / "four_prompts.png", model_dir=None) -> None:
     """16 samples of two README and two held-out prompts at the default settings; a red frame marks a copy."""
     import glyffuser
-    from glyffuser.evaluate import COPY_DISTANCE, nearest_glyphs
+    from glyffuser.evaluate.measures import COPY_DISTANCE, nearest_glyphs
 
     prompts = ["gold", "bird", "the globefish; blowfish; puffer", "to wash clothes in the river"]
     pipe = glyffuser.load_pipeline(model_dir)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from glyffuser.pipeline import DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_T_MAX, PipelineInputError, check_request
+from glyffuser.model.pipeline import DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_T_MAX, PipelineInputError, check_request
 
 FORMATS = (".png", ".gif", ".npy")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
+from glyffuser.distributions.mixture import default_mixture
 from glyffuser.images import grid
-from glyffuser.mixture import default_mixture
 from tabs import common, model_common, validate
 from viz.conditioning import embedding_figure, joint_density_figure
 
@@ -112,7 +112,7 @@ class ConditioningTab:
             (grid of predicted x0 for the empty prompt, grid at guidance ``guidance``,
             Markdown caption with the radical meter of both).
         """
-        from glyffuser.trajectory import first_step_pair
+        from glyffuser.diffusion.trajectory import first_step_pair
 
         text = model_common.prompt(prompt)
         guidance = validate.number(guidance, "guidance w", 0.0, model_common.MAX_GUIDANCE)

@@ -69,8 +69,8 @@ def fit_gaussian(mu, sigma, n, seed):
         (histogram with true and fitted densities, convergence of the estimates with n,
         Markdown with μ̂, σ̂ and their typical errors, explicit versus implicit figure).
     """
-    from glyffuser.forward import gaussian_samples
-    from glyffuser.mle import fit_gaussian_mle, mle_sigma_mean
+    from glyffuser.diffusion.forward import gaussian_samples
+    from glyffuser.distributions.mle import fit_gaussian_mle, mle_sigma_mean
     from viz.distribution import convergence_figure, implicit_figure, mle_figure
 
     mu = validate.number(mu, "μ", *LIMITS["mu"])

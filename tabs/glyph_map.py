@@ -11,7 +11,7 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from glyffuser.lookup import definition_mask, find, radical_name, radical_symbol, random_rows, top_radicals
+from glyffuser.data.lookup import definition_mask, find, radical_name, radical_symbol, random_rows, top_radicals
 from tabs import common, validate
 from viz.pictures import ink_picture
 
@@ -89,19 +89,19 @@ class GlyphMapTab:
         self._structure = None
 
     def side_by_side(self) -> np.ndarray:
-        """``(N,)`` bool: the glyphs :func:`glyffuser.structure.side_by_side` calls side by side."""
+        """``(N,)`` bool: the glyphs :func:`glyffuser.data.structure.side_by_side` calls side by side."""
         if self._structure is None:
-            from glyffuser.structure import side_by_side
+            from glyffuser.data.structure import side_by_side
 
             self._structure = side_by_side(self.res.glyphs().images)
         return self._structure
 
     def structure_check(self) -> dict:
-        """The numbers the structure text states (:func:`glyffuser.structure.structure_check`):
+        """The numbers the structure text states (:func:`glyffuser.data.structure.structure_check`):
         neighbour agreement on the map and the rule's agreement with the radicals' usual places."""
         from dataclasses import asdict
 
-        from glyffuser.structure import structure_check
+        from glyffuser.data.structure import structure_check
 
         return asdict(structure_check(self.side_by_side(), self.res.glyphs().radicals, self.res.glyph_map()))
 

@@ -23,7 +23,7 @@ MODEL_CONCURRENCY_LIMIT = 2
 MODEL_EVENTS = dict(concurrency_id=MODEL_CONCURRENCY_ID, concurrency_limit=MODEL_CONCURRENCY_LIMIT)
 MAX_PROMPT = 200
 # The pipeline's limits, repeated here so that building the page does not import torch
-# (tests/test_model_views.py checks they match glyffuser.pipeline and glyffuser.sampling).
+# (tests/test_model_views.py checks they match glyffuser.model.pipeline and glyffuser.diffusion.sampling).
 SAMPLERS = ("ddpm", "ddim", "dpm")
 MAX_STEPS = 1000
 MAX_GLYPHS = 64
@@ -34,12 +34,12 @@ _threads_set = threading.Event()
 
 
 def pipeline(resources):
-    """The shared :class:`glyffuser.pipeline.GlyphPipeline`, loaded on first use.
+    """The shared :class:`glyffuser.model.pipeline.GlyphPipeline`, loaded on first use.
 
     Torch runs on one thread per request: on a small CPU shared with other requests and
     processes, two OpenMP threads per operation wait on each other and made a 16-glyph
     step 2-15x slower in measurements (0.28 s with one thread, 0.6-4.7 s with two, under
-    load). The network itself runs in :mod:`glyffuser.batch_split`'s pool: each batch in
+    load). The network itself runs in :mod:`glyffuser.model.batch_split`'s pool: each batch in
     halves on two single-threaded workers, which concurrent requests share in turn.
     """
     if not _threads_set.is_set():
@@ -58,7 +58,7 @@ def prompt(value, name: str = "prompt") -> str:
 @contextlib.contextmanager
 def pipeline_errors():
     """Re-raise the pipeline's :class:`PipelineInputError` as a message for the page."""
-    from glyffuser.pipeline import PipelineInputError
+    from glyffuser.model.pipeline import PipelineInputError
 
     try:
         yield
@@ -67,11 +67,11 @@ def pipeline_errors():
 
 
 def classifier():
-    """The radical classifier of :mod:`glyffuser.evaluate`, or None when its weights are missing."""
-    from glyffuser import evaluate
+    """The radical classifier of :mod:`glyffuser.evaluate.measures`, or None when its weights are missing."""
+    from glyffuser.evaluate import measures
 
     try:
-        return evaluate.load_classifier()
+        return measures.load_classifier()
     except (OSError, RuntimeError):
         return None
 
@@ -89,7 +89,7 @@ def radical_meter_text(ink, prompt_text: str, glyphs) -> str:
 
     Args:
         ink: (B, S, S) glyphs, 1 = ink.
-        prompt_text: the prompt; its radical comes from :func:`glyffuser.evaluate.radical_for_prompt`.
+        prompt_text: the prompt; its radical comes from :func:`glyffuser.evaluate.measures.radical_for_prompt`.
         glyphs: the dataset, for the radical's share of real glyphs (chance level).
     """
     return radical_meter_texts([ink], prompt_text, glyphs)[0]
@@ -99,7 +99,7 @@ def _guesses(probs, k: int = 2) -> str:
     """e.g. ``"金 46%, 土 20%"`` for one sample's (214,) probabilities."""
     import numpy as np
 
-    from glyffuser.evaluate import radical_char
+    from glyffuser.evaluate.measures import radical_char
 
     top = np.argsort(-probs)[:k]
     return ", ".join(f"{radical_char(int(r) + 1)} {probs[r]:.0%}" for r in top)
@@ -121,27 +121,27 @@ def radical_meter_texts(inks, prompt_text: str, glyphs) -> list[str]:
     """:func:`radical_meter_text` for several (B_i, S, S) arrays, with one classifier pass."""
     import numpy as np
 
-    from glyffuser import evaluate
+    from glyffuser.evaluate import measures
 
     judge = classifier()
     if judge is None:
-        return ["(The radical classifier is not installed: `python -m glyffuser.classifier` trains it.)"] * len(inks)
+        return ["(The radical classifier is not installed: `python -m glyffuser.evaluate.classifier` trains it.)"] * len(inks)
     probs = np.split(judge.probabilities(np.concatenate(inks)), np.cumsum([len(ink) for ink in inks])[:-1])
-    radical, threshold = evaluate.radical_for_prompt(prompt_text), judge.threshold
+    radical, threshold = measures.radical_for_prompt(prompt_text), judge.threshold
     lines = []
     for p in probs:
         if radical is not None:
             hits = int((p[:, radical - 1] >= threshold).sum())
             chance = float((glyphs.radicals == radical).mean())
             real = judge.held_out(radical)
-            found = (f"; on {real['glyphs']} real held-out glyphs with {evaluate.radical_char(radical)} "
+            found = (f"; on {real['glyphs']} real held-out glyphs with {measures.radical_char(radical)} "
                      f"it finds it in {real['recall']:.0%}" if real else "")
-            line = (f"**{hits} of {len(p)}** samples carry **{evaluate.radical_label(radical)}** "
+            line = (f"**{hits} of {len(p)}** samples carry **{measures.radical_label(radical)}** "
                     f"(classifier's probability ≥ {threshold:.0%}{found}; {chance:.1%} of training glyphs carry it).")
         else:
             confident = p.max(1) >= threshold
             readings = Counter((p[confident].argmax(1) + 1).tolist()).most_common(2)
-            read = ", ".join(f"{evaluate.radical_label(r)} in {c}" for r, c in readings)
+            read = ", ".join(f"{measures.radical_label(r)} in {c}" for r, c in readings)
             line = (f"No radical is tied to this prompt; the classifier's commonest readings (probability ≥ "
                     f"{threshold:.0%}): {read} of {len(p)} samples." if readings else
                     f"No radical is tied to this prompt; the classifier gives no radical ≥ {threshold:.0%} "

@@ -70,8 +70,8 @@ class NoisingTab:
         return [(str(glyphs.chars[r]), points[r], cloud[r]) for r in rows]
 
     def _step(self, row: int, t: int, name: str, seed: int):
-        from glyffuser.forward import glyph_x0, noise_chain
-        from glyffuser.mapflow import noise_points, noised_density
+        from glyffuser.diffusion.forward import glyph_x0, noise_chain
+        from glyffuser.distributions.mapflow import noise_points, noised_density
         from viz.noising import abar_text, dataset_figure, schedule_figure
 
         sched = self.res.schedule(name)
@@ -117,8 +117,8 @@ class NoisingTab:
             The five outputs of :meth:`noising_step`, then (strip figure of the glyph at
             t = 0, 100, 250, 500, 750, 999; figure of the noised map at those steps).
         """
-        from glyffuser.forward import glyph_x0, noise_chain
-        from glyffuser.mapflow import noise_points, noised_density
+        from glyffuser.diffusion.forward import glyph_x0, noise_chain
+        from glyffuser.distributions.mapflow import noise_points, noised_density
         from viz.noising import dataset_row_figure, strip_figure
 
         row, t, name, seed = self._inputs(character, t, schedule, seed)

@@ -98,7 +98,7 @@ class OverviewTab:
         Returns:
             (matplotlib figure, Markdown caption).
         """
-        from glyffuser.forward import glyph_x0, noise_chain
+        from glyffuser.diffusion.forward import glyph_x0, noise_chain
         from viz.overview import chain_figure
 
         glyphs = self.res.glyphs()
@@ -129,8 +129,8 @@ class OverviewTab:
         Returns:
             (matplotlib figure: x_t, the two posterior means and their difference; Markdown caption).
         """
-        from glyffuser.forward import glyph_x0, noise_chain
-        from glyffuser.posterior import posterior
+        from glyffuser.diffusion.forward import glyph_x0, noise_chain
+        from glyffuser.diffusion.posterior import posterior
         from viz.overview import posterior_figure
 
         glyphs = self.res.glyphs()

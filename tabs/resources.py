@@ -66,21 +66,21 @@ def glyph_map() -> np.ndarray:
 
 @load_once
 def standard_map() -> np.ndarray:
-    from glyffuser.mapflow import standardize
+    from glyffuser.distributions.mapflow import standardize
 
     return standardize(glyph_map())
 
 
 @load_once
 def map_bandwidth() -> float:
-    from glyffuser.mapflow import scott_bandwidth
+    from glyffuser.distributions.mapflow import scott_bandwidth
 
     return scott_bandwidth(len(standard_map()))
 
 
 @load_once
 def map_density() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from glyffuser.density import bounding_grid, kde_grid, scott_covariance
+    from glyffuser.distributions.density import bounding_grid, kde_grid, scott_covariance
 
     points = glyph_map()
     cov = scott_covariance(points)
@@ -90,7 +90,7 @@ def map_density() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 @load_once
 def map_hover() -> np.ndarray:
-    from glyffuser.lookup import radical_symbol
+    from glyffuser.data.lookup import radical_symbol
     from viz.glyph_map import hover_data
 
     data = glyphs()
@@ -100,8 +100,8 @@ def map_hover() -> np.ndarray:
 
 @functools.lru_cache(maxsize=None)
 def schedule(name: str):
-    """The named :class:`glyffuser.schedule.NoiseSchedule` (immutable, shared)."""
-    from glyffuser.schedule import get_schedule
+    """The named :class:`glyffuser.diffusion.schedule.NoiseSchedule` (immutable, shared)."""
+    from glyffuser.diffusion.schedule import get_schedule
 
     return get_schedule(name)
 

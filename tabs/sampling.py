@@ -22,7 +22,7 @@ import gradio as gr
 import numpy as np
 
 from glyffuser.images import save_gif, to_ink
-from glyffuser import defaults
+from glyffuser.model import defaults
 from tabs import common, model_common, validate
 from tabs.model_common import MAX_GLYPHS, MAX_GUIDANCE, MAX_STEPS, SAMPLERS
 from viz.glyph_map import shorten
@@ -123,7 +123,7 @@ class SamplingTab:
     # --- inputs ---------------------------------------------------------------------------
     def _inputs(self, prompt, sampler, steps, guidance, seed, count):
         """Checked arguments of the pipeline, as a dict."""
-        from glyffuser.pipeline import check_request
+        from glyffuser.model.pipeline import check_request
 
         args = dict(
             prompt=model_common.prompt(prompt),
@@ -157,8 +157,8 @@ class SamplingTab:
             The first frame is the starting noise, before the model runs; the last is the
             finished sample, with the run kept in the session for scrubbing.
         """
-        from glyffuser.pipeline import check_request
-        from glyffuser.trajectory import TrajectoryRecorder
+        from glyffuser.diffusion.trajectory import TrajectoryRecorder
+        from glyffuser.model.pipeline import check_request
 
         args = self._inputs(prompt, sampler, steps, guidance, seed, count)
         pipe = model_common.pipeline(self.res)
@@ -241,7 +241,7 @@ class SamplingTab:
             (Markdown radical meter, gallery of (sample beside its nearest glyph, caption),
             glyph map with the path of each sample's predicted x0).
         """
-        from glyffuser.evaluate import nearest_glyphs, project_to_map
+        from glyffuser.evaluate.measures import nearest_glyphs, project_to_map
 
         trajectory = self._trajectory(state)
         glyphs = self.res.glyphs()

@@ -120,8 +120,8 @@ class ScoreTab:
         Returns:
             (exact figure, Markdown caption, learned figure, ray figure, Markdown comparison).
         """
-        from glyffuser.mapflow import noised_density, noised_variance, score_field
-        from glyffuser.score_net import compare_fields, learned_score, score_along_ray, shipped
+        from glyffuser.distributions.mapflow import noised_density, noised_variance, score_field
+        from glyffuser.distributions.score_net import compare_fields, learned_score, score_along_ray, shipped
         from viz.noising import abar_text
         from viz.score import arrow_vectors, ray_figure, score_figure
 
@@ -158,8 +158,8 @@ class ScoreTab:
             Markdown status at the first and last frames, ``gr.skip()`` between), at most
             ten a second; the last shows them at ᾱ = 1 over q_0.
         """
-        from glyffuser.mapflow import MAP_EXTENT, nearest_distances, noised_density, release_particles
-        from glyffuser.forward import standard_normal
+        from glyffuser.diffusion.forward import standard_normal
+        from glyffuser.distributions.mapflow import MAP_EXTENT, nearest_distances, noised_density, release_particles
         from viz.noising import abar_text
         from viz.score import particle_frame
 

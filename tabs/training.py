@@ -153,7 +153,7 @@ class TrainingTab:
 
     def logs(self) -> list:
         """``[(LogInfo, LossLog)]`` of the logs that ship beside the weights, in plotting order."""
-        from glyffuser.objective import read_loss_log
+        from glyffuser.diffusion.objective import read_loss_log
 
         if self._logs is None:
             infos = describe_logs(model_record(self.folder))
@@ -170,15 +170,15 @@ class TrainingTab:
                                  example_loss, example_t)
 
     def compute(self, row: int, seed: int, t: int, drop_text: bool):
-        """The :class:`glyffuser.objective.TrainingExample` of dataset row ``row``.
+        """The :class:`glyffuser.diffusion.objective.TrainingExample` of dataset row ``row``.
 
         The text condition is the glyph's definition, or the empty prompt when
         ``drop_text`` (as for the share of training examples that teach the
         unconditional model classifier-free guidance needs).
         """
         from glyffuser.data.dataset import resize_images
-        from glyffuser.forward import glyph_x0
-        from glyffuser.objective import training_example
+        from glyffuser.diffusion.forward import glyph_x0
+        from glyffuser.diffusion.objective import training_example
 
         pipe = model_common.pipeline(self.res)
         glyphs = self.res.glyphs()
@@ -272,8 +272,8 @@ class TrainingTab:
     @validate.guarded("Drawing the network")
     def unet_diagram(self):
         """The U-Net drawn from the shipped model's config."""
-        from glyffuser.model import ModelConfig
-        from glyffuser.text import MAX_TOKENS
+        from glyffuser.model.text import MAX_TOKENS
+        from glyffuser.model.unet import ModelConfig
         from viz.unet import unet_figure, unet_layout
 
         config = ModelConfig.from_dict(model_record(self.folder))

@@ -26,7 +26,7 @@ def free_port() -> int:
 def app_server():
     """The running app: ``.demo`` (the Blocks) and ``.url``."""
     import app
-    import glyffuser.mapflow  # noqa: F401  (torch and scipy once, before concurrent events import them, as app.warm_up does)
+    import glyffuser.distributions.mapflow  # noqa: F401  (torch and scipy once, before concurrent events import them, as app.warm_up does)
 
     demo = app.build_demo()
     port = free_port()

@@ -5,13 +5,13 @@ import threading
 import torch
 
 import glyffuser
-from glyffuser.batch_split import SplitBatchModel
-from glyffuser.sampling import guided_velocity
-from glyffuser.text_cache import TextFixedModel
+from glyffuser.diffusion.sampling import guided_velocity
+from glyffuser.model.batch_split import SplitBatchModel
+from glyffuser.model.text_cache import TextFixedModel
 
 
 def _conditions(pipe, prompts, n):
-    request = glyffuser.pipeline.check_request(prompts, n=n)
+    request = glyffuser.model.pipeline.check_request(prompts, n=n)
     cond, mask, null, null_mask, _ = pipe.conditions(request)
     return pipe.initial_noise(request), cond, mask, null, null_mask
 

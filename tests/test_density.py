@@ -1,23 +1,23 @@
-"""Unit tests of glyffuser.density, exact_score and mle against independent references (scipy, torch autograd)."""
+"""Unit tests of glyffuser.distributions.density, exact_score and mle against independent references (scipy, torch autograd)."""
 
 import numpy as np
 import pytest
 import scipy.stats
 import torch
 
-from glyffuser.density import bounding_grid, kde_grid, scott_covariance
-from glyffuser.exact_score import (
+from glyffuser.diffusion.schedule import NoiseSchedule, linear_betas
+from glyffuser.distributions.density import bounding_grid, kde_grid, scott_covariance
+from glyffuser.distributions.exact_score import (
     gaussian_mixture_logpdf,
     gaussian_mixture_score,
     iter_reverse_particles,
     reverse_particles,
 )
-from glyffuser.mle import (
+from glyffuser.distributions.mle import (
     fit_gaussian_mle,
     gaussian_log_likelihood,
     running_gaussian_mle,
 )
-from glyffuser.schedule import NoiseSchedule, linear_betas
 from viz.distribution import convergence_figure, mle_figure
 
 GRID_SIZE = 200  # the app's resolution

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from glyffuser.model import GlyphUNet, load_model, save_model
-from glyffuser.sampling import distilled_guidance, guided_velocity
-from glyffuser.train import model_config_for, student_of
+from glyffuser.diffusion.sampling import distilled_guidance, guided_velocity
+from glyffuser.model.unet import GlyphUNet, load_model, save_model
+from glyffuser.train.trainer import model_config_for, student_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,7 +129,7 @@ def test_a_run_can_start_from_a_saved_students_weights(teacher, tmp_path):
 
 
 def test_a_continued_runs_log_goes_on_from_the_earlier_one(tmp_path):
-    from glyffuser.train import joined_log
+    from glyffuser.train.trainer import joined_log
 
     header = "step,epoch,loss,glyphs_per_s,elapsed_s\n"
     earlier, later = tmp_path / "earlier.csv", tmp_path / "later.csv"

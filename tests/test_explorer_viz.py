@@ -23,11 +23,11 @@ import pytest
 import scipy.stats
 import torch
 
-from glyffuser import lookup
-from glyffuser.data import Glyphs
-from glyffuser.exact_score import gaussian_mixture_logpdf
-from glyffuser.forward import gaussian_samples, glyph_x0, noise_chain, standard_normal
-from glyffuser.mapflow import (
+from glyffuser.data import Glyphs, lookup
+from glyffuser.diffusion.forward import gaussian_samples, glyph_x0, noise_chain, standard_normal
+from glyffuser.diffusion.schedule import NoiseSchedule
+from glyffuser.distributions.exact_score import gaussian_mixture_logpdf
+from glyffuser.distributions.mapflow import (
     density_grid,
     noise_points,
     noised_density,
@@ -37,7 +37,6 @@ from glyffuser.mapflow import (
     scott_bandwidth,
     standardize,
 )
-from glyffuser.schedule import NoiseSchedule
 from tabs import resources, validate
 from viz import pictures
 from viz.glyph_map import hover_data, map_figure

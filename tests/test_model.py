@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from glyffuser.model import GlyphUNet, load_model, save_model
-from glyffuser.sampling import SAMPLERS, iter_denoise
-from glyffuser.train import model_config_for
+from glyffuser.diffusion.sampling import SAMPLERS, iter_denoise
+from glyffuser.model.unet import GlyphUNet, load_model, save_model
+from glyffuser.train.trainer import model_config_for
 
 ROOT = Path(__file__).resolve().parents[1]
 

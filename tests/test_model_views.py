@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 
+from glyffuser.diffusion.trajectory import TrajectoryRecorder, keep_stride
+from glyffuser.distributions.mixture import default_mixture
 from glyffuser.images import grid
-from glyffuser.mixture import default_mixture
-from glyffuser.pipeline import check_request
-from glyffuser.trajectory import TrajectoryRecorder, keep_stride
+from glyffuser.model.pipeline import check_request
 from tabs import model_common, resources
 from viz.sampling import step_frame
 
@@ -110,7 +110,7 @@ def test_single_step_picture_is_the_pipelines_first_prediction(pipe, guidance):
 
 
 def test_first_step_pair_matches_first_step_arrays(pipe):
-    from glyffuser.trajectory import first_step_pair
+    from glyffuser.diffusion.trajectory import first_step_pair
 
     pair = first_step_pair(pipe, "water", 3, 2.5, 11)
     np.testing.assert_allclose(pair.guided, pipe.first_step("water", 3, 2.5, 11, guidance_t_max=999).pred_x0, atol=1e-5)
@@ -159,7 +159,7 @@ def test_animation_frames_are_the_pipeline_steps(pipe, sampling_tab):
 
 
 def test_trajectory_keeps_a_bounded_number_of_frames():
-    from glyffuser.pipeline import PipelineStep
+    from glyffuser.model.pipeline import PipelineStep
 
     steps, batch = 1000, 64
     stride = keep_stride(steps, batch)
@@ -192,7 +192,7 @@ def test_radical_meter_on_real_glyphs_names_their_radical(word, radical):
     if model_common.classifier() is None:
         pytest.skip("radical classifier weights are not installed")
     from glyffuser.data.dataset import resize_images
-    from glyffuser.evaluate import radical_label
+    from glyffuser.evaluate.measures import radical_label
 
     glyphs = resources.glyphs()
     rows = np.flatnonzero(glyphs.radicals == radical)[:24]
@@ -204,7 +204,8 @@ def test_radical_meter_on_real_glyphs_names_their_radical(word, radical):
 
 
 def test_model_tab_limits_mirror_the_pipeline():
-    from glyffuser import pipeline, sampling
+    from glyffuser.diffusion import sampling
+    from glyffuser.model import pipeline
 
     assert model_common.SAMPLERS == sampling.SAMPLERS
     assert (model_common.MAX_STEPS, model_common.MAX_GLYPHS, model_common.MAX_GUIDANCE) == (

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import glyffuser
-from glyffuser.pipeline import PipelineInputError, check_request
+from glyffuser.model.pipeline import PipelineInputError, check_request
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,7 +92,7 @@ def test_cli_bad_input(args, message):
 
 def test_radical_meter_on_real_glyphs():
     from glyffuser.data import load_glyphs
-    from glyffuser.evaluate import radical_label, radical_meter
+    from glyffuser.evaluate.measures import radical_label, radical_meter
 
     glyphs = load_glyphs()
     for radical in (167, 85, 140):
@@ -105,7 +105,7 @@ def test_radical_meter_on_real_glyphs():
 def test_nearest_glyph_and_map_projection():
     from glyffuser.data import load_glyphs, load_map
     from glyffuser.data.dataset import resize_images
-    from glyffuser.evaluate import frechet_distance, nearest_glyphs, project_to_map
+    from glyffuser.evaluate.measures import frechet_distance, nearest_glyphs, project_to_map
 
     ink = resize_images(load_glyphs().images[[10, 500]], 32)[:, 0].numpy()
     idx, dist = nearest_glyphs(ink)
@@ -130,7 +130,7 @@ def test_a_paused_sampling_run_leaves_the_callers_autograd_alone():
 def test_variety_and_novelty_measures():
     """Pairwise distance against a brute-force loop; copies and distinct nearest glyphs on real glyphs."""
     from glyffuser.data import load_glyphs
-    from glyffuser.evaluate import COPY_DISTANCE, flat_32, mean_pairwise_distance, novelty, real_variety
+    from glyffuser.evaluate.measures import COPY_DISTANCE, flat_32, mean_pairwise_distance, novelty, real_variety
 
     glyphs = load_glyphs()
     ink = glyphs.images[[3, 70, 900, 4000]]  # 64 x 64

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from glyffuser.posterior import posterior
-from glyffuser.schedule import get_schedule
+from glyffuser.diffusion.posterior import posterior
+from glyffuser.diffusion.schedule import get_schedule
 
 
 def diffusers_mean_and_variance(schedule, t: int, x_t: torch.Tensor, x0: torch.Tensor):

@@ -56,7 +56,7 @@ def test_fixture_labels_are_radicals(labelled):
 
 
 def test_classifier_agrees_with_labels_by_eye(judge, labelled):
-    from glyffuser.evaluate import radical_for_prompt
+    from glyffuser.evaluate.measures import radical_for_prompt
 
     probs = judge.probabilities(labelled["images"] / 255.0)  # (32, 214)
     labels = labelled["labels"]
@@ -69,7 +69,7 @@ def test_classifier_agrees_with_labels_by_eye(judge, labelled):
 
 
 def test_radical_meter_counts_calibrated_probabilities(judge, labelled):
-    from glyffuser.evaluate import radical_meter
+    from glyffuser.evaluate.measures import radical_meter
 
     ink = labelled["images"] / 255.0
     hits, total = radical_meter(ink, 167, judge)
@@ -78,7 +78,7 @@ def test_radical_meter_counts_calibrated_probabilities(judge, labelled):
 
 
 def test_classifier_records_held_out_recall_per_radical(judge):
-    from glyffuser.prompt_sets import HELD_OUT_PROMPTS, README_PROMPTS
+    from glyffuser.evaluate.prompt_sets import HELD_OUT_PROMPTS, README_PROMPTS
 
     info = judge.info
     assert info["threshold"] == judge.threshold == 0.5 and 0.2 < info["temperature"] < 5

@@ -8,7 +8,7 @@ from tabs.sampling import COMPARE_SAMPLER, COMPARE_STEPS, COPY_BELOW, NEAR_BELOW
 
 def nearest_other_distances() -> np.ndarray:
     """(N,) RMS distance at 32x32 from each training glyph to the closest other one."""
-    from glyffuser.evaluate import _reference_32
+    from glyffuser.evaluate.measures import _reference_32
 
     ref = torch.from_numpy(_reference_32()).double()
     sq = (ref**2).sum(1)

@@ -5,7 +5,7 @@ import pytest
 import torch
 from diffusers import DDPMScheduler
 
-from glyffuser.schedule import NoiseSchedule
+from glyffuser.diffusion.schedule import NoiseSchedule
 
 
 @pytest.mark.parametrize("name", ["linear", "cosine"])

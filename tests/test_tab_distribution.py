@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from glyffuser.mle import implicit_sampler, mle_sigma_mean
+from glyffuser.distributions.mle import implicit_sampler, mle_sigma_mean
 from tabs import distribution
 
 

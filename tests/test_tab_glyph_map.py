@@ -9,8 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from glyffuser.pipeline import MODEL_DIR
-from glyffuser.structure import structure_scores
+from glyffuser.data.structure import structure_scores
+from glyffuser.model.pipeline import MODEL_DIR
 from tabs import glyph_map, resources
 from viz.glyph_map import label_offsets, pixel_figure
 

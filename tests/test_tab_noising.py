@@ -1,5 +1,5 @@
 """Tab 3 ("Forward noising"): the t convention, the labels' numbers, the rings of q(x_t | x0)
-and the bitmaps, against glyffuser.schedule and independent references (scipy, numpy)."""
+and the bitmaps, against glyffuser.diffusion.schedule and independent references (scipy, numpy)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from glyffuser.schedule import NoiseSchedule
+from glyffuser.diffusion.schedule import NoiseSchedule
 from tabs import noising, resources
 from viz.noising import abar_text, strip_figure
 from viz.raster import pixel_of, splat_points

@@ -13,9 +13,9 @@ import scipy.stats
 import torch
 from PIL import Image
 
-from glyffuser import score_net
-from glyffuser.mapflow import noised_variance, release_particles
-from glyffuser.schedule import NoiseSchedule
+from glyffuser.diffusion.schedule import NoiseSchedule
+from glyffuser.distributions import score_net
+from glyffuser.distributions.mapflow import noised_variance, release_particles
 from tabs import resources, score
 
 
@@ -105,7 +105,7 @@ def test_comparison_caption_numbers(tab):
     q, exact = exact_reference(nodes, abar)
     learned = torch_learned(nodes, abar)
     # The tab's peak is the density grid's largest value; the grid is fine enough to be within 1%.
-    from glyffuser.mapflow import noised_density
+    from glyffuser.distributions.mapflow import noised_density
 
     peak = noised_density(resources.standard_map(), abar, resources.map_bandwidth(), max_size=score.DENSITY_GRID)[2].max()
     rare = q < 0.01 * peak

@@ -52,8 +52,8 @@ def test_chain_never_labels_a_noised_step_as_alpha_bar_one(overview_tab):
 
 @pytest.mark.parametrize("t", [1, 500])
 def test_posterior_view_is_the_formula(overview_tab, t):
-    from glyffuser.forward import glyph_x0
-    from glyffuser.posterior import posterior
+    from glyffuser.diffusion.forward import glyph_x0
+    from glyffuser.diffusion.posterior import posterior
 
     glyphs = resources.glyphs()
     fig, caption = overview_tab.overview_posterior("锂", "金", t, "cosine", 0)
@@ -122,7 +122,7 @@ def test_late_guesses_caption_matches_the_pictures(training_tab):
 
 
 def test_network_diagram_matches_the_network_diffusers_builds():
-    from glyffuser.model import GlyphUNet, ModelConfig
+    from glyffuser.model.unet import GlyphUNet, ModelConfig
     from tabs.training import model_record
     from viz.unet import unet_layout
 

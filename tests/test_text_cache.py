@@ -4,13 +4,13 @@ import numpy as np
 import torch
 
 import glyffuser
-from glyffuser.sampling import guided_velocity
-from glyffuser.text_cache import TextFixedModel
+from glyffuser.diffusion.sampling import guided_velocity
+from glyffuser.model.text_cache import TextFixedModel
 
 
 def test_cached_run_equals_uncached_and_runs_do_not_mix():
     pipe = glyffuser.load_pipeline()
-    request = glyffuser.pipeline.check_request("water", n=2)
+    request = glyffuser.model.pipeline.check_request("water", n=2)
     cond, mask, null, null_mask, _ = pipe.conditions(request)
     x = pipe.initial_noise(request)
     with torch.inference_mode():

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import glyffuser
-from glyffuser.traced import TracedModel
+from glyffuser.model.traced import TracedModel
 
 
 def _inputs(batch: int, length: int, seed: int = 0):
@@ -70,9 +70,9 @@ def test_threads_tracing_and_running_at_once_get_their_own_answers(pipe):
 
 
 def test_sampling_through_the_graph_equals_sampling_with_the_eager_model(pipe):
-    from glyffuser.sampling import iter_denoise
+    from glyffuser.diffusion.sampling import iter_denoise
 
-    request = glyffuser.pipeline.check_request(["gold", "water"], n=2, steps=6)
+    request = glyffuser.model.pipeline.check_request(["gold", "water"], n=2, steps=6)
     cond, mask, null, null_mask, _ = pipe.conditions(request)
     x_T = pipe.initial_noise(request)
     runs = []
@@ -84,7 +84,7 @@ def test_sampling_through_the_graph_equals_sampling_with_the_eager_model(pipe):
 
 
 def test_a_graph_recorded_inside_a_run_does_not_keep_that_runs_text(pipe):
-    from glyffuser.text_cache import TextFixedModel
+    from glyffuser.model.text_cache import TextFixedModel
 
     traced = TracedModel(pipe.model)
     x, t, text_a, mask, w = _inputs(2, 32, seed=1)

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from glyffuser.captions import augment, caption_variants, senses
-from glyffuser.model import GlyphUNet, repatch_state, save_model
-from glyffuser.sampling import guidance_at, iter_denoise
-from glyffuser.train import TrainConfig, Trainer, model_config_for, student_of
+from glyffuser.diffusion.sampling import guidance_at, iter_denoise
+from glyffuser.model.unet import GlyphUNet, repatch_state, save_model
+from glyffuser.train.captions import augment, caption_variants, senses
+from glyffuser.train.trainer import TrainConfig, Trainer, model_config_for, student_of
 
 DEFINITION = "metal; gold, money; (same as 鋆) precious"
 
@@ -124,11 +124,11 @@ def test_a_run_refits_a_saved_model_to_64_pixels(tiny_student, tmp_path):
     cfg = TrainConfig(out=str(tmp_path / "run"), init=str(tiny_student), image_size=64, patch=4, limit=16, batch_size=4,
                       max_steps=2, minutes=5, caption_variants=2, self_guidance=0.5, guidance_max=5.0, sample_every=0,
                       log_every=1, export=str(tmp_path / "model"))
-    from glyffuser.train import train
+    from glyffuser.train.trainer import train
 
     trainer = train(cfg)
     assert trainer.images.shape[-1] == 64 and trainer.step == 2
-    from glyffuser.model import load_model
+    from glyffuser.model.unet import load_model
 
     model = load_model(tmp_path / "model")
     assert (model.config.image_size, model.config.patch, model.config.guidance_max) == (64, 4, 5.0)
@@ -136,9 +136,9 @@ def test_a_run_refits_a_saved_model_to_64_pixels(tiny_student, tmp_path):
 
 def test_the_pipeline_samples_at_the_models_size(tiny_student, tmp_path):
     import glyffuser
-    from glyffuser.model import load_model
-    from glyffuser.pipeline import GlyphPipeline
-    from glyffuser.text import load_text_encoder
+    from glyffuser.model.pipeline import GlyphPipeline
+    from glyffuser.model.text import load_text_encoder
+    from glyffuser.model.unet import load_model
 
     small = load_model(tiny_student)
     config = dataclasses.replace(small.config, image_size=64, patch=4)

@@ -15,7 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from glyffuser.mle import (
+from glyffuser.distributions.mle import (
     fit_gaussian_mle,
     gaussian_log_likelihood,
     implicit_sampler,
@@ -135,7 +135,7 @@ def convergence_figure(
         Two stacked panels over a logarithmic ``k`` axis: ``mu_hat_k`` with a band of
         ``mu ± sigma / sqrt(k)`` (its standard error), and ``sigma_hat_k`` with a band of
         ``sigma ± sigma / sqrt(2k)`` (its standard error for large ``k``) and the curve
-        of its mean ``E[sigma_hat_k]`` (:func:`glyffuser.mle.mle_sigma_mean`, below ``sigma`` for small
+        of its mean ``E[sigma_hat_k]`` (:func:`glyffuser.distributions.mle.mle_sigma_mean`, below ``sigma`` for small
         ``k``); the true values are horizontal dashed lines.
     """
     k, mu_hat, sigma_hat = running_gaussian_mle(samples)
@@ -198,7 +198,7 @@ def implicit_figure(samples: np.ndarray, noise: np.ndarray) -> go.Figure:
     Returns:
         Two panels. Left: the two ways from noise ``z`` to a value ``x``: the explicit
         model's ``x = mu_hat + sigma_hat z`` (a consequence of its fitted density) and the
-        implicit map of :func:`glyffuser.mle.implicit_sampler` (learnt from the samples alone). Right: a
+        implicit map of :func:`glyffuser.distributions.mle.implicit_sampler` (learnt from the samples alone). Right: a
         histogram of the implicit map's outputs over the explicit density
         ``N(mu_hat, sigma_hat^2)``.
     """

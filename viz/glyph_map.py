@@ -5,7 +5,7 @@ its 50 principal components first); the filled contours are a kernel density est
 the points, a picture of the data distribution ``q(x)`` the diffusion model has to learn.
 Hovering a point shows its character, definition and radical. :func:`pixel_figure` shows
 one glyph as the numbers a model sees. The map's two families, side-by-side (明) and
-stacked (草), are read from the ink in :mod:`glyffuser.structure`.
+stacked (草), are read from the ink in :mod:`glyffuser.data.structure`.
 """
 
 from __future__ import annotations

@@ -20,7 +20,6 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw
 
-
 _MAX_OVERLAP = 64  # beyond this many overlapping dots the colour is opaque to 8 bits
 
 

@@ -4,7 +4,7 @@ The score of the noised data distribution points towards higher density (Song et
 2021). Arrows are drawn on a grid over the density of ``q_t``; their lengths grow with
 the score's magnitude and saturate below one grid cell (see :func:`arrow_vectors`), so
 weak arrows near the data stay visible beside strong ones far from it. The learned field of
-:mod:`glyffuser.score_net` is drawn on the exact field's length scale, and
+:mod:`glyffuser.distributions.score_net` is drawn on the exact field's length scale, and
 :func:`ray_figure` compares the two magnitudes along a line out of the data. Particles
 released from ``N(0, I)`` and moved by the probability-flow ODE are drawn one step at a
 time as light bitmaps (:func:`particle_frame`), so a generator can stream the frames.

@@ -26,7 +26,7 @@ def example_figure(example) -> go.Figure:
     """Eight panels of one training example.
 
     Args:
-        example: a :class:`glyffuser.objective.TrainingExample` (images (S, S) in model
+        example: a :class:`glyffuser.diffusion.objective.TrainingExample` (images (S, S) in model
             space; t, alpha_bar, loss, noise_mse, x0_mse).
 
     Returns:

@@ -58,7 +58,7 @@ class UNetLayout:
 
 
 def unet_layout(config) -> UNetLayout:
-    """The :class:`UNetLayout` of a ``glyffuser.model.ModelConfig`` (read by attribute)."""
+    """The :class:`UNetLayout` of a ``glyffuser.model.unet.ModelConfig`` (read by attribute)."""
     core = config.image_size // config.patch
     ups = tuple(reversed(config.up_block_types))  # diffusers lists up blocks from the lowest resolution
     levels = tuple(

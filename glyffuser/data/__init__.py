@@ -1,7 +1,8 @@
 """The glyph dataset: Unihan definitions and Noto Sans CJK SC glyphs, and its 2-D map.
 
 ``python -m glyffuser.data build`` rebuilds ``assets/glyphs.npz`` from the sources;
-``python -m glyffuser.data map`` recomputes ``assets/glyph_map.npz``.
+``python -m glyffuser.data map`` recomputes ``assets/glyph_map.npz``; ``lookup`` and ``structure``
+find glyphs and read their layout.
 """
 
 from glyffuser.data.store import DatasetError, Glyphs, load_glyphs, load_map

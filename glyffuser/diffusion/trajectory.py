@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from glyffuser.diffusion.sampling import distilled_guidance, guided_pair, make_scheduler
+from glyffuser.diffusion.schedule import get_schedule
 from glyffuser.images import to_ink
-from glyffuser.pipeline import GlyphPipeline, PipelineStep, check_request
-from glyffuser.sampling import distilled_guidance, guided_pair, make_scheduler
-from glyffuser.schedule import get_schedule
+from glyffuser.model.pipeline import GlyphPipeline, PipelineStep, check_request
 
 # Keep at most this many glyph pictures per array of a trajectory (x_t and predicted x0
 # each): 16 glyphs x 121 steps fit whole; 1000 steps of 64 glyphs keep every 16th step.

@@ -1,7 +1,7 @@
 """What the model learned, measured: radical accuracy, variety, novelty, Fréchet distance.
 
 * Radical meter: the share of samples for a prompt such as "gold" to which the
-  independent classifier (:mod:`glyffuser.classifier`) gives the prompt's radical
+  independent classifier (:mod:`glyffuser.evaluate.classifier`) gives the prompt's radical
   (金/钅, 167) a calibrated probability of at least 0.5. Chance is the radical's
   share of the dataset.
 * Variety: the mean pairwise distance of a prompt's samples, as a share of the
@@ -15,7 +15,7 @@
 
 Distances are RMS differences of ink in [0, 1] at 32x32, area-downsampled, so
 models of any size are compared on one scale. Prompts come in two sets
-(:mod:`glyffuser.prompt_sets`): the README's ten, and a held-out set fixed before
+(:mod:`glyffuser.evaluate.prompt_sets`): the README's ten, and a held-out set fixed before
 training that no choice is tuned on. ``python -m glyffuser.evaluate`` prints the report.
 """
 
@@ -32,9 +32,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from glyffuser.classifier import load_info as load_classifier_info
-from glyffuser.classifier import load_radical_net
-from glyffuser.prompt_sets import PROMPT_SETS, README_PROMPTS
+from glyffuser.evaluate.classifier import load_info as load_classifier_info
+from glyffuser.evaluate.classifier import load_radical_net
+from glyffuser.evaluate.prompt_sets import PROMPT_SETS, README_PROMPTS
 
 PROMPT_RADICALS = README_PROMPTS
 SIMPLIFIED_FORMS = {167: "钅", 85: "氵", 140: "艹", 196: "鸟", 195: "鱼", 149: "讠", 120: "纟", 64: "扌", 61: "忄"}
@@ -109,7 +109,7 @@ class RadicalClassifier:
     """Predicts radicals, calibrated probabilities and features of (B, H, W) ink arrays (H = 32 or 64).
 
     ``temperature`` divides the logits (fitted on held-out real characters, see
-    :mod:`glyffuser.classifier`); ``info`` is its ``classifier.json`` (threshold, held-out recall).
+    :mod:`glyffuser.evaluate.classifier`); ``info`` is its ``classifier.json`` (threshold, held-out recall).
     """
 
     def __init__(self, net, temperature: float = 1.0, info: dict | None = None):
@@ -229,7 +229,7 @@ def report(n: int = 16, steps: int = 120, guidance: float | None = None, sampler
     """
     import glyffuser
     from glyffuser.data import load_glyphs
-    from glyffuser.pipeline import DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_T_MAX
+    from glyffuser.model.pipeline import DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_T_MAX
 
     guidance = DEFAULT_GUIDANCE if guidance is None else guidance
     guidance_t_max = DEFAULT_GUIDANCE_T_MAX if guidance_t_max is None else guidance_t_max
@@ -288,6 +288,3 @@ def main(argv=None) -> None:
         with open(args.json, "w") as handle:
             json.dump(result, handle, indent=2)
 
-
-if __name__ == "__main__":
-    main()

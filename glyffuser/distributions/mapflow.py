@@ -5,7 +5,7 @@ coordinates are standardised (zero mean, unit variance per axis) and treated as 
 ``x0`` for a variance-preserving diffusion (Ho et al. 2020):
 
 * every point is noised with ``x_t = √ᾱ_t x0 + √(1 − ᾱ_t) ε`` (through
-  :meth:`glyffuser.schedule.NoiseSchedule.q_sample`);
+  :meth:`glyffuser.diffusion.schedule.NoiseSchedule.q_sample`);
 * the data distribution ``q_0`` is the kernel density estimate of the points with an
   isotropic Gaussian kernel of bandwidth ``h`` (Scott's rule), so the noised
   distribution is known exactly: ``q_t = mean_i N(√ᾱ_t x0_i, (ᾱ_t h² + 1 − ᾱ_t) I)``,
@@ -25,10 +25,10 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from glyffuser.density import kde_grid
-from glyffuser.exact_score import gaussian_mixture_terms, iter_reverse_particles
-from glyffuser.forward import standard_normal
-from glyffuser.schedule import NoiseSchedule
+from glyffuser.diffusion.forward import standard_normal
+from glyffuser.diffusion.schedule import NoiseSchedule
+from glyffuser.distributions.density import kde_grid
+from glyffuser.distributions.exact_score import gaussian_mixture_terms, iter_reverse_particles
 
 # Half-width of the square the figures show, in standard deviations of the data. Pure
 # noise N(0, I) stays inside ±4 for 99.99% of points along each axis.
@@ -163,7 +163,7 @@ def release_particles(
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """Particles drawn from ``N(0, I)`` carried to ``q_0`` by the probability-flow ODE.
 
-    Drives :func:`glyffuser.exact_score.iter_reverse_particles` with the exact score of
+    Drives :func:`glyffuser.distributions.exact_score.iter_reverse_particles` with the exact score of
     ``q_t``.
 
     Args:

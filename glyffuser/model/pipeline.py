@@ -20,16 +20,16 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from glyffuser import defaults
-from glyffuser.batch_split import SplitBatchModel
+from glyffuser.diffusion.sampling import SAMPLERS, iter_denoise
 from glyffuser.images import to_ink
-from glyffuser.model import load_model
-from glyffuser.sampling import SAMPLERS, iter_denoise
-from glyffuser.text import load_text_encoder
-from glyffuser.text_cache import install as install_text_cache
-from glyffuser.traced import TracedModel
+from glyffuser.model import defaults
+from glyffuser.model.batch_split import SplitBatchModel
+from glyffuser.model.text import load_text_encoder
+from glyffuser.model.text_cache import install as install_text_cache
+from glyffuser.model.traced import TracedModel
+from glyffuser.model.unet import load_model
 
-MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "model"
+MODEL_DIR = Path(__file__).resolve().parents[2] / "assets" / "model"
 MAX_GLYPHS = 64
 MAX_STEPS = 1000
 MAX_GUIDANCE = 20.0

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-from glyffuser.schedule import NoiseSchedule
+from glyffuser.diffusion.schedule import NoiseSchedule
 
 
 @dataclass(frozen=True)

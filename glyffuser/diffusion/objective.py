@@ -11,7 +11,7 @@ a predicted v̂ gives back both other views of the same guess:
 
     x̂0 = √ᾱ_t x_t − √(1 − ᾱ_t) v̂,     ε̂ = √(1 − ᾱ_t) x_t + √ᾱ_t v̂.
 
-:func:`training_example` computes one such example exactly as :mod:`glyffuser.train`
+:func:`training_example` computes one such example exactly as :mod:`glyffuser.train.trainer`
 does (same schedule calls, same loss), for a single glyph, without updating anything.
 """
 
@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from glyffuser.forward import standard_normal
-from glyffuser.schedule import NoiseSchedule
+from glyffuser.diffusion.forward import standard_normal
+from glyffuser.diffusion.schedule import NoiseSchedule
 
-LOSS_LOG = Path(__file__).resolve().parent.parent / "assets" / "model" / "loss.csv"
+LOSS_LOG = Path(__file__).resolve().parents[2] / "assets" / "model" / "loss.csv"
 LOSS_COLUMNS = ("step", "epoch", "loss", "glyphs_per_s", "elapsed_s")
 
 
@@ -73,7 +73,7 @@ def training_example(model, schedule: NoiseSchedule, x0, t: int, seed: int,
         schedule: the model's noise schedule.
         x0: ``(S, S)`` clean glyph in model space [-1, 1].
         t: timestep in ``[0, T)``.
-        seed: seed of ε (drawn with :func:`glyffuser.forward.standard_normal`).
+        seed: seed of ε (drawn with :func:`glyffuser.diffusion.forward.standard_normal`).
         text: ``(1, L, D)`` token states of the glyph's definition (or the null prompt's).
         mask: ``(1, L)`` bool token mask.
 
@@ -122,7 +122,7 @@ class LossLog:
 
 
 def read_loss_log(path: str | Path = LOSS_LOG) -> LossLog:
-    """Read a ``loss.csv`` written by :mod:`glyffuser.train`.
+    """Read a ``loss.csv`` written by :mod:`glyffuser.train.trainer`.
 
     Raises:
         ValueError: when a column is missing or a value is not a number.

@@ -8,11 +8,11 @@ the same network also learns the unconditional model that classifier-free
 guidance needs (Ho & Salimans 2022).
 
 Against copying (Somepalli et al. 2023): ``--caption-variants K`` trains on K
-captions per glyph drawn from its definition (:mod:`glyffuser.captions`),
+captions per glyph drawn from its definition (:mod:`glyffuser.train.captions`),
 ``--text-noise`` adds Gaussian noise to the caption's token states, and
 ``--uncaptioned 1`` adds the block's glyphs without a definition as null-prompt
 examples. ``--image-size`` / ``--patch`` with ``--init`` refit a saved model to a
-larger pixel (un)shuffle (:func:`glyffuser.model.repatch_state`).
+larger pixel (un)shuffle (:func:`glyffuser.model.unet.repatch_state`).
 
 ``--self-guidance p`` trains a guidance-embedded model's one-pass guided v at the
 same time as its conditional v: a share p of captioned examples draws
@@ -43,7 +43,9 @@ import torch.nn.functional as F
 from glyffuser.data import load_glyphs
 from glyffuser.data.dataset import resize_images
 from glyffuser.data.store import atomic_write
-from glyffuser.model import (
+from glyffuser.diffusion.schedule import NoiseSchedule
+from glyffuser.model.text import TextEncoder
+from glyffuser.model.unet import (
     GlyphUNet,
     ModelConfig,
     count_parameters,
@@ -51,8 +53,6 @@ from glyffuser.model import (
     repatch_state,
     save_model,
 )
-from glyffuser.schedule import NoiseSchedule
-from glyffuser.text import TextEncoder
 
 LOG_FIELDS = ["step", "epoch", "loss", "glyphs_per_s", "elapsed_s"]
 SAMPLE_PROMPTS = ("gold", "water", "fire", "tree", "grass", "insect", "sickness", "bird", "fish", "speech")
@@ -144,9 +144,9 @@ def load_text_cache(out: Path, definitions, device, variants: int = 1, seed: int
 
     Returns:
         states (N, K, L, D) float16, masks (N, K, L) bool for K caption variants per
-        definition (:func:`glyffuser.captions.caption_variants`), the null prompt's (L, D) and (L,).
+        definition (:func:`glyffuser.train.captions.caption_variants`), the null prompt's (L, D) and (L,).
     """
-    from glyffuser.captions import caption_variants
+    from glyffuser.train.captions import caption_variants
 
     cache = out / "text_states.pt"
     key = {"count": len(definitions), "variants": variants, "seed": seed, "word_dropout": word_dropout}
@@ -388,8 +388,8 @@ class Trainer:
                 atomic_write(folder / name, lambda tmp: tmp.write_text(text))
 
     def sample_grid(self, path: Path, steps: int = 50, seeds: int = 4) -> None:
+        from glyffuser.diffusion.sampling import iter_denoise
         from glyffuser.images import grid, to_ink
-        from glyffuser.sampling import iter_denoise
 
         cond, mask = load_prompt_states(self.out, SAMPLE_PROMPTS, self.device)
         n = len(SAMPLE_PROMPTS) * seeds
@@ -517,6 +517,3 @@ def main(argv=None) -> int:
         return 2
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,7 +7,7 @@ sampled at any step in one go:
 
 :func:`noise_chain` draws one ε from a seed and applies it at several timesteps, so a
 row of pictures shows one glyph sliding into noise along a single path, exactly as
-:meth:`glyffuser.schedule.NoiseSchedule.q_sample` computes it. Every draw takes an
+:meth:`glyffuser.diffusion.schedule.NoiseSchedule.q_sample` computes it. Every draw takes an
 explicit seed and its own generator: no global random state is touched, so concurrent
 requests cannot disturb each other.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from glyffuser.schedule import NoiseSchedule
+from glyffuser.diffusion.schedule import NoiseSchedule
 
 
 def standard_normal(shape: tuple[int, ...], seed: int) -> torch.Tensor:

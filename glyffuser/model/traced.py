@@ -4,14 +4,14 @@ One pass of this small U-Net is about 600 short operations, and in eager mode a 
 of a half-batch pass on one core is the Python that dispatches them. ``torch.jit.trace``
 records the operations once per call signature (with or without a mask, with or without
 w), ``torch.jit.freeze`` folds the weights in, and the graph then runs in C++ with the
-interpreter lock released: the two halves of a batch (:mod:`glyffuser.batch_split`) and
+interpreter lock released: the two halves of a batch (:mod:`glyffuser.model.batch_split`) and
 the server's light requests no longer take turns on it.
 
 The graph runs on TorchScript's simple executor: the profiling one only pays off with a
 fuser, which PyTorch leaves off on the CPU, and costs two slow profiling calls per shape.
 Results equal the eager model's for every batch size and text length (tested). The
 graph computes the text's keys, values and pooled embedding at every call (the text
-cache of :mod:`glyffuser.text_cache` works on the eager modules only): 4.94 against
+cache of :mod:`glyffuser.model.text_cache` works on the eager modules only): 4.94 against
 4.07 GFLOP for a 16-glyph step, and still faster.
 """
 
@@ -23,7 +23,7 @@ import warnings
 import torch
 from torch import nn
 
-from glyffuser import text_cache
+from glyffuser.model import text_cache
 
 
 class _Signature(nn.Module):

@@ -17,7 +17,7 @@ from typing import Iterator
 
 import torch
 
-from glyffuser.schedule import DIFFUSERS_NAMES, get_schedule
+from glyffuser.diffusion.schedule import DIFFUSERS_NAMES, get_schedule
 
 SAMPLERS = ("ddpm", "ddim", "dpm")
 

@@ -1,7 +1,7 @@
 """A small network that learns the score of the noised glyph map by denoising score matching.
 
 The "Score field" tab draws the exact score of ``q_t``, the glyph map smoothed by a
-Gaussian of sd ``h`` and noised to ``ᾱ_t`` (see :mod:`glyffuser.mapflow`). A diffusion
+Gaussian of sd ``h`` and noised to ``ᾱ_t`` (see :mod:`glyffuser.distributions.mapflow`). A diffusion
 model never has that formula: it learns the score from noised samples only. This module
 trains such a learner on the same 2-D data, so the explorer can draw both fields side by
 side (Vincent 2011, "A connection between score matching and denoising autoencoders";
@@ -17,7 +17,7 @@ noised samples fall, and nowhere else. The network reads the noise level as
 ``log SNR = log(ᾱ / (1 − ᾱ))`` drawn uniformly over the range both schedules cover, so
 one network serves the cosine and the linear schedule.
 
-``python -m glyffuser.score_net`` trains it (deterministic, about a minute on two CPU
+``python -m glyffuser.distributions.score_net`` trains it (deterministic, about a minute on two CPU
 cores) and writes ``assets/score_net.npz`` (its config and float32 weights).
 """
 
@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-WEIGHTS = Path(__file__).resolve().parents[1] / "assets" / "score_net.npz"
+WEIGHTS = Path(__file__).resolve().parents[2] / "assets" / "score_net.npz"
 
 
 @dataclass(frozen=True)
@@ -246,7 +246,7 @@ def score_along_ray(net: ScoreNet, points: np.ndarray, abar: float, distances: n
     Returns:
         ``(|s| (R,), |s_θ| (R,), q_t (R,))``.
     """
-    from glyffuser.exact_score import gaussian_mixture_terms
+    from glyffuser.distributions.exact_score import gaussian_mixture_terms
 
     x = np.asarray(distances, dtype=np.float64)[:, None] * np.asarray(direction, dtype=np.float64)  # (R, 2)
     centers = np.sqrt(float(abar)) * np.asarray(points, dtype=np.float64)
@@ -258,7 +258,7 @@ def score_along_ray(net: ScoreNet, points: np.ndarray, abar: float, distances: n
 
 def main() -> None:
     from glyffuser.data import load_map
-    from glyffuser.mapflow import standardize
+    from glyffuser.distributions.mapflow import standardize
 
     torch.set_num_threads(1)
     points = standardize(load_map())

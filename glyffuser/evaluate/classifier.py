@@ -13,7 +13,7 @@ calibrated by one temperature (Guo et al. 2017), fitted on characters neither
 trained on nor tested on, so that on real glyphs a top guess at 0.8 is right about
 8 times in 10 (the held-out calibration error is in ``classifier.json``).
 Its penultimate features also serve the Fréchet distance (as Inception's do in
-FID, Heusel et al. 2017). ``python -m glyffuser.classifier`` trains and ships it.
+FID, Heusel et al. 2017). ``python -m glyffuser.evaluate.classifier`` trains and ships it.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from glyffuser.data.store import atomic_write
-from glyffuser.prompt_sets import HELD_OUT_PROMPTS, README_PROMPTS
+from glyffuser.evaluate.prompt_sets import HELD_OUT_PROMPTS, README_PROMPTS
 
-CLASSIFIER_DIR = Path(__file__).resolve().parent.parent / "assets" / "classifier"
+CLASSIFIER_DIR = Path(__file__).resolve().parents[2] / "assets" / "classifier"
 NUM_RADICALS = 214
 FEATURE_DIM = 256
 THRESHOLD = 0.5  # a glyph carries a radical when its calibrated probability is at least this

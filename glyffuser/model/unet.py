@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from glyffuser.text import EMBED_DIM
+from glyffuser.model.text import EMBED_DIM
 
 GUIDANCE_TO_TIMESTEP = 100.0  # w in [0, 10] spans the sinusoidal embedding like t in [0, 1000]
 

@@ -3,14 +3,14 @@
 On a 2-core CPU a 16-glyph pass of this small U-Net is mostly short operations: with
 two intra-op threads each operation is split and the threads wait on each other at
 its end. Two worker threads that each run half of the batch on one torch thread share
-nothing; with the model as a TorchScript graph (:mod:`glyffuser.traced`), which runs
+nothing; with the model as a TorchScript graph (:mod:`glyffuser.model.traced`), which runs
 without the interpreter lock, the halves are 1.08-1.10x faster than the graph on two
 intra-op threads over three runs of ``bench/bench_sampling.py`` (the eager model's
 halves share its Python, a fifth of each pass, and gain 1.0-1.2x).
 
 All model calls go through one process-wide pool of :data:`WORKERS` threads, so
 concurrent requests queue for the cores instead of oversubscribing them. Each
-half keeps its own text cache (:class:`glyffuser.text_cache.TextFixedModel`), so
+half keeps its own text cache (:class:`glyffuser.model.text_cache.TextFixedModel`), so
 prompts that differ between the halves never share cached keys and values.
 Results equal one whole-batch call up to float rounding.
 """
@@ -24,7 +24,7 @@ from functools import lru_cache
 
 import torch
 
-from glyffuser.text_cache import TextFixedModel
+from glyffuser.model.text_cache import TextFixedModel
 
 # More Python threads than cores contend for the interpreter lock; two halves suit
 # the 2-core machines the explorer runs on.
