@@ -12,7 +12,7 @@ import math
 import gradio as gr
 import numpy as np
 
-from tabs import common, validate
+from tabs import common, explain, validate
 
 TITLE = "1 · Learning a distribution"
 
@@ -101,7 +101,7 @@ def draw_new_samples(mu, sigma, n, seed):
 def build_tab(resources) -> None:
     """The tab's widgets and events (``resources`` is unused: nothing heavy is needed)."""
     with gr.Tab(TITLE, id="distribution"):
-        common.explanation(INTRO)
+        explain.opening("distribution", INTRO)
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 mu = gr.Slider(*LIMITS["mu"], value=DEFAULTS[0], step=0.05, label="true mean μ")

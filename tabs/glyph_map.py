@@ -12,7 +12,7 @@ import gradio as gr
 import numpy as np
 
 from glyffuser.data.lookup import definition_mask, find, radical_name, radical_symbol, random_rows, top_radicals
-from tabs import common, validate
+from tabs import common, explain, validate
 from viz.pictures import ink_picture
 
 TITLE = "2 · The glyph data"
@@ -222,7 +222,7 @@ class GlyphMapTab:
 def build_tab(resources) -> None:
     tab = GlyphMapTab(resources)
     with gr.Tab(TITLE, id="glyph-map"):
-        common.explanation(INTRO.replace("{model_size}", model_size_note()))
+        explain.opening("glyph-map", INTRO.replace("{model_size}", model_size_note()))
         with gr.Row(equal_height=False):
             with gr.Column(scale=5):
                 map_plot = common.plot(elem_id="glyph-map-plot")

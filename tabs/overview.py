@@ -11,7 +11,7 @@ import importlib.util
 
 import gradio as gr
 
-from tabs import common, validate
+from tabs import common, explain, validate
 from viz.pictures import model_picture
 
 TITLE = "5 · Overview"
@@ -192,7 +192,7 @@ def build_tab(resources) -> dict:
     tab = OverviewTab(resources)
     abar0 = float(resources.schedule("cosine").alphas_cumprod.double()[0])
     with gr.Tab(TITLE, id="overview"):
-        common.explanation(INTRO.replace("@ABAR0@", f"{abar0:.5f}"))
+        explain.opening("overview", INTRO.replace("@ABAR0@", f"{abar0:.5f}"))
         chain_plot = common.plot()
         caption = common.note()
         with gr.Row():

@@ -14,7 +14,7 @@ from html import escape
 import gradio as gr
 import numpy as np
 
-from tabs import common, validate
+from tabs import common, explain, validate
 
 TITLE = "4 · Score field"
 
@@ -204,7 +204,7 @@ class ScoreTab:
 def build_tab(resources) -> None:
     tab = ScoreTab(resources)
     with gr.Tab(TITLE, id="score"):
-        common.explanation(INTRO)
+        explain.opening("score", INTRO)
         with gr.Row(equal_height=False):
             t = common.timestep_slider(DEFAULTS[0], elem_id="score-t", scale=2, min_width=260)
             schedule = common.schedule_radio(DEFAULTS[1])

@@ -18,7 +18,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from tabs import common, model_common, validate
+from tabs import common, explain, model_common, validate
 from viz.training import example_figure, guesses_figure, loss_curve_figure
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "model"
@@ -306,7 +306,7 @@ def build_tab(resources) -> None:
     tab = TrainingTab(resources)
     intro, late = intro_texts(resources.schedule("cosine"))
     with gr.Tab(TITLE, id="training"):
-        common.explanation(intro)
+        explain.opening("training", intro)
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=260):
                 character = gr.Textbox(value=DEFAULTS[0], label="glyph x₀ (one character)", max_lines=1)
