@@ -13,7 +13,7 @@ import numpy as np
 
 from glyffuser.distributions.mixture import default_mixture
 from glyffuser.images import grid
-from tabs import common, model_common, validate
+from tabs import common, explain, model_common, validate
 from viz.conditioning import embedding_figure, joint_density_figure
 
 TITLE = "7 · Conditioning"
@@ -141,7 +141,7 @@ class ConditioningTab:
 def build_tab(resources) -> None:
     tab = ConditioningTab(resources)
     with gr.Tab(TITLE, id="conditioning"):
-        common.explanation(INTRO)
+        explain.opening("conditioning", INTRO)
 
         gr.Markdown("#### A joint density and its slices")
         with gr.Row(equal_height=False):

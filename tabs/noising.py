@@ -11,7 +11,7 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from tabs import common, validate
+from tabs import common, explain, validate
 from viz.pictures import model_picture
 
 TITLE = "3 · Forward noising"
@@ -144,7 +144,7 @@ class NoisingTab:
 def build_tab(resources) -> None:
     tab = NoisingTab(resources)
     with gr.Tab(TITLE, id="noising"):
-        common.explanation(INTRO)
+        explain.opening("noising", INTRO)
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=280):
                 with gr.Row():

@@ -23,7 +23,7 @@ import numpy as np
 
 from glyffuser.images import save_gif, to_ink
 from glyffuser.model import defaults
-from tabs import common, model_common, validate
+from tabs import common, explain, model_common, validate
 from tabs.model_common import MAX_GLYPHS, MAX_GUIDANCE, MAX_STEPS, SAMPLERS
 from viz.glyph_map import shorten
 from viz.sampling import labelled_row, map_paths_figure, pair_picture, posterize, step_frame
@@ -306,7 +306,7 @@ class SamplingTab:
 def build_tab(resources) -> None:
     tab = SamplingTab(resources)
     with gr.Tab(TITLE, id="sampling"):
-        common.explanation(INTRO)
+        explain.opening("sampling", INTRO)
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=260):
                 prompt = gr.Textbox(value=DEFAULTS[0], label="prompt (English; empty = unconditional)", max_lines=1,
