@@ -22,7 +22,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from tabs import resources
+from tabs import endpoints, resources
 
 # In learning order. Model tabs are optional modules.
 TAB_MODULES = (
@@ -57,8 +57,17 @@ THEME = gr.themes.Soft(
     font=["Inter", "Noto Sans", "Noto Sans CJK SC", "system-ui", "sans-serif"],
     font_mono=["DejaVu Sans Mono", "ui-monospace", "monospace"],
 )
+# Waiting events the queue holds at most, all sessions together; one more is refused with
+# "Queue is full". A student's page fires about 13 light events when it opens, so this lets
+# a class of 30 open the app at once while bounding what a flood of API calls can pile up.
+QUEUE_MAX_SIZE = 400
+# The app takes no files: any upload with content is refused (HTTP 413).
+MAX_UPLOAD = 0
+# Sessions whose state Gradio keeps in memory (each about 0.3 MB even without a run).
+SESSION_CAPACITY = 300
 # Run history would keep every figure (megabytes of JSON each) in the visitor's browser.
-LAUNCH_OPTIONS = dict(theme=THEME, css=CSS, js=JS, run_history=False)
+LAUNCH_OPTIONS = dict(theme=THEME, css=CSS, js=JS, run_history=False, max_file_size=MAX_UPLOAD,
+                      state_session_capacity=SESSION_CAPACITY)
 
 
 def available_tabs(names=TAB_MODULES) -> list:
@@ -81,10 +90,11 @@ def link_buttons(tabs: gr.Tabs, links: dict) -> None:
     """Wire each button of ``links`` ({button: tab id}) to open its tab.
 
     Selecting a tab is a server update (``gr.Tabs(selected=...)``), which works whether or
-    not the tab's button is on screen; it skips the queue, so a busy model never delays it.
+    not the tab's button is on screen; it waits only for its own concurrency slots, so a busy
+    model never delays it.
     """
     for button, tab_id in links.items():
-        button.click(lambda tab_id=tab_id: open_tab(tab_id), inputs=None, outputs=tabs, queue=False,
+        button.click(lambda tab_id=tab_id: open_tab(tab_id), inputs=None, outputs=tabs,
                      api_visibility="private", show_progress="hidden")
 
 
@@ -100,7 +110,9 @@ def build_demo() -> gr.Blocks:
             for module in available_tabs():
                 links.update(module.build_tab(resources) or {})
         link_buttons(tabs, links)
-    demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY)
+    # api_open=False: /gradio_api/run/<name> refuses queued events, so nothing runs beside the queue
+    demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
+    endpoints.tighten(demo)
     return demo
 
 

@@ -61,8 +61,13 @@ def schedule_radio(value: str = "cosine") -> gr.Radio:
                     info="cosine: Nichol & Dhariwal 2021 (the shipped model's); linear: Ho et al. 2020")
 
 
+# A batch of up to 64 glyphs uses seeds seed, seed + 1, ..., so the field stops 64 below 2**31 - 1:
+# every tab accepts the field's own maximum.
+SEED_FIELD_MAX = 2**31 - 1 - 64
+
+
 def seed_number(value: int = 0, label: str = "seed") -> gr.Number:
-    return gr.Number(value=value, label=label, precision=0, minimum=0, maximum=2**31 - 1)
+    return gr.Number(value=value, label=label, precision=0, minimum=0, maximum=SEED_FIELD_MAX)
 
 
 def on_load(fn: Callable, outputs: Sequence[gr.components.Component], api_name: str) -> None:

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 200  # longest free text accepted (a word or a prompt)
 MAX_SEED = 2**31 - 1
+MAX_EXACT_INT = 2**53  # whole numbers beyond this are refused before any float conversion
 
 
 def fail(message: str) -> gr.Error:
@@ -43,8 +44,22 @@ def describe(value) -> str:
         return f"the text {text!r}" if len(value) <= 24 else f"a text of {len(value)} characters"
     if value is None:
         return "nothing"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_EXACT_INT:
+        return f"a whole number of about {digits(value)} digits"  # repr() fails beyond 4,300 digits
     text = repr(value)
     return text if len(text) <= 40 else f"a {type(value).__name__}"
+
+
+def digits(value: int) -> int:
+    """About how many decimal digits ``value`` has, without str() (limited to 4,300 digits)."""
+    return int(abs(value).bit_length() * math.log10(2)) + 1
+
+
+def shown(x: float) -> str:
+    """A bound or a value for a message: whole numbers in full (2147483647, not 2.14748e+09)."""
+    if isinstance(x, int) or (isinstance(x, float) and math.isfinite(x) and x == int(x) and abs(x) < 1e16):
+        return str(int(x))
+    return f"{x:g}"
 
 
 def number(value, name: str, lo: float, hi: float) -> float:
@@ -57,16 +72,20 @@ def number(value, name: str, lo: float, hi: float) -> float:
         gradio.Error: for ``None``, booleans, text, lists, NaN, infinities or (for API
         callers) values outside.
     """
+    between = f"between {shown(lo)} and {shown(hi)}"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise fail(f"{name} must be a number between {lo:g} and {hi:g}, got {describe(value)}.")
+        raise fail(f"{name} must be a number {between}, got {describe(value)}.")
+    if isinstance(value, int) and not -MAX_EXACT_INT <= value <= MAX_EXACT_INT:
+        # too large for a float (10**400 would raise OverflowError) and far outside any range here
+        raise fail(f"{name} must be {between}, got a whole number of about {digits(value)} digits.")
     value = float(value)
     if not math.isfinite(value):
-        raise fail(f"{name} must be between {lo:g} and {hi:g}, got {value:g}.")
+        raise fail(f"{name} must be {between}, got {value:g}.")
     if not lo <= value <= hi:
         if not _IN_BROWSER.get():
-            raise fail(f"{name} must be between {lo:g} and {hi:g}, got {value:g}.")
+            raise fail(f"{name} must be {between}, got {shown(value)}.")
         nearest = min(max(value, lo), hi)
-        gr.Warning(f"{name} must be between {lo:g} and {hi:g}; {value:g} was taken as {nearest:g}, "
+        gr.Warning(f"{name} must be {between}; {shown(value)} was taken as {shown(nearest)}, "
                    "the nearest allowed value.", title="Out of range")
         return nearest
     return value
@@ -76,7 +95,7 @@ def integer(value, name: str, lo: int, hi: int) -> int:
     """A whole number in ``[lo, hi]`` (``12.0`` is accepted as 12, ``12.5`` is not)."""
     x = number(value, name, lo, hi)
     if x != int(x):
-        raise fail(f"{name} must be a whole number, got {x:g}.")
+        raise fail(f"{name} must be a whole number, got {shown(x)}.")
     return int(x)
 
 
@@ -236,6 +255,7 @@ def guarded(what: str) -> Callable:
                 except Exception as err:  # noqa: BLE001 - reported to the caller
                     return report(err, browser)
 
+        wrapper.__guarded__ = True  # app.py turns Gradio's preprocessing off for every guarded event
         return with_request_parameter(wrapper, fn)
 
     return decorate
