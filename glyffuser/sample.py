@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -18,17 +19,35 @@ from glyffuser.model.pipeline import DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_T_MAX, P
 FORMATS = (".png", ".gif", ".npy")
 
 
+def output_problem(out: Path) -> str | None:
+    """Why ``out`` cannot be written (checked before sampling), or None when it can."""
+    if out.suffix.lower() not in FORMATS:
+        return f"--out must end in {', '.join(FORMATS)} (got {out.name!r})"
+    if out.is_dir():
+        return f"--out {str(out)!r} is a folder; give a file name such as {str(out / ('glyphs' + out.suffix.lower()))!r}"
+    if not out.parent.is_dir():
+        return f"the folder {str(out.parent)!r} does not exist"
+    if not os.access(out.parent, os.W_OK):
+        return f"the folder {str(out.parent)!r} is not writable"
+    if out.exists() and not os.access(out, os.W_OK):
+        return f"{str(out)!r} exists and is not writable"
+    return None
+
+
 def write_output(steps: list, out: Path, cols: int) -> None:
-    """Write the final grid, the animation or the array, atomically."""
+    """Write the final grid, the animation or the array (by ``out``'s extension, any case), atomically."""
     from PIL import Image
 
     from glyffuser.data.store import atomic_write
     from glyffuser.images import grid, save_gif
 
     final = steps[-1].x_t
-    if out.suffix == ".npy":
+    kind = out.suffix.lower()
+    if kind not in FORMATS:
+        raise ValueError(f"unknown output format {out.suffix!r}; use one of {FORMATS}")
+    if kind == ".npy":
         atomic_write(out, lambda tmp: np.save(open(tmp, "wb"), final.astype(np.float32)))
-    elif out.suffix == ".png":
+    elif kind == ".png":
         atomic_write(out, lambda tmp: grid(final, cols=cols, scale=3).save(tmp, format="PNG"))
     else:
         frames = []
@@ -54,11 +73,9 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="glyphs.png", help="output file: .png, .gif or .npy")
     args = parser.parse_args(argv)
     out = Path(args.out)
-    if out.suffix.lower() not in FORMATS:
-        print(f"error: --out must end in {', '.join(FORMATS)} (got {out.name!r})", file=sys.stderr)
-        return 2
-    if not out.parent.is_dir():
-        print(f"error: the folder {str(out.parent)!r} does not exist", file=sys.stderr)
+    problem = output_problem(out)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     prompts = args.prompt if len(args.prompt) > 1 else args.prompt[0]
     try:
