@@ -31,7 +31,15 @@ ARRAY_KEYS = ("images", "codepoints", "definitions", "radicals", "strokes", "sim
 
 
 class DatasetError(RuntimeError):
-    """The shipped dataset or map is missing, corrupt or inconsistent."""
+    """A shipped asset (the dataset, the map, model weights) is missing, corrupt or inconsistent."""
+
+
+def repo_path(path: Path) -> str:
+    """``path`` relative to the repository root (for a `git checkout` hint run there), else as given."""
+    try:
+        return Path(path).resolve().relative_to(ASSETS.parent).as_posix()
+    except ValueError:
+        return str(path)
 
 
 @dataclass(frozen=True)
@@ -112,8 +120,11 @@ def read_arrays(path: Path, what: str, build_hint: str) -> tuple[dict, dict]:
     """
     path = Path(path)
     meta_path = manifest_path(path)
-    if not path.is_file() or not meta_path.is_file():
-        raise DatasetError(f"The {what} is missing ({path} and {meta_path.name}). Rebuild it with `{build_hint}`.")
+    missing = [p for p in (path, meta_path) if not p.is_file()]
+    if missing:
+        restore = " ".join(repo_path(p) for p in missing)
+        raise DatasetError(f"The {what} is missing ({' and '.join(str(p) for p in missing)}). From the repository "
+                           f"root, restore it with `git checkout -- {restore}` or rebuild it with `{build_hint}`.")
     try:
         manifest = json.loads(meta_path.read_text())
     except (OSError, json.JSONDecodeError) as err:
@@ -121,13 +132,14 @@ def read_arrays(path: Path, what: str, build_hint: str) -> tuple[dict, dict]:
     if sha256_of(path) != manifest.get("sha256"):
         raise DatasetError(
             f"The {what} file {path} does not match its manifest's sha256 (corrupt or edited). "
-            f"Restore it with `git checkout -- {path.name}` or rebuild with `{build_hint}`."
+            f"From the repository root, restore it with `git checkout -- {repo_path(path)}` or rebuild with `{build_hint}`."
         )
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
     except Exception as err:  # a zip error, a bad header: all mean the same to the user
-        raise DatasetError(f"The {what} file {path} cannot be read ({err}).") from err
+        raise DatasetError(f"The {what} file {path} cannot be read ({err}). From the repository root, restore it "
+                           f"with `git checkout -- {repo_path(path)}` or rebuild with `{build_hint}`.") from err
     return arrays, manifest
 
 

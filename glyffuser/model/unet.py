@@ -12,7 +12,10 @@ A guidance-distilled model (``guidance_embedding``) also takes the guidance
 scale w as an input, embedded like a timestep and added to the time embedding,
 and predicts the classifier-free guided v in one pass (Meng et al. 2023).
 
-Checkpoints are a JSON :class:`ModelConfig` plus safetensors weights: no pickle.
+Checkpoints are a JSON :class:`ModelConfig` plus safetensors weights: no pickle. The
+weights' sha256 is kept beside them in ``model.safetensors.sha256`` (the format of
+``sha256sum``, so ``sha256sum -c model.safetensors.sha256`` checks it too), and
+:func:`load_model` verifies it.
 """
 
 from __future__ import annotations
@@ -24,8 +27,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from glyffuser.data.store import DatasetError
 from glyffuser.model.text import EMBED_DIM
 
+WEIGHTS_FILE = "model.safetensors"
+CHECKSUM_FILE = WEIGHTS_FILE + ".sha256"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 GUIDANCE_TO_TIMESTEP = 100.0  # w in [0, 10] spans the sinusoidal embedding like t in [0, 1000]
 
 
@@ -165,8 +172,51 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+class ModelFileError(DatasetError):
+    """A checkpoint's weights are missing, unreadable or differ from their checksum; the message says what to do."""
+
+
+def restore_hint(folder: Path) -> str:
+    """What to do about a broken checkpoint in ``folder``: restore the shipped one from git, or retrain."""
+    weights = (folder / WEIGHTS_FILE).resolve()
+    retrain = f"retrain with `python -m glyffuser.train --export {folder}`"
+    try:
+        relative = weights.relative_to(REPO_ROOT)
+    except ValueError:
+        return retrain[0].upper() + retrain[1:] + "."
+    return f"From the repository root, restore it with `git checkout -- {relative.as_posix()}`, or {retrain}."
+
+
+def write_checksum(folder: Path) -> str:
+    """Write ``model.safetensors.sha256`` beside the weights of ``folder``; returns the hex digest."""
+    from glyffuser.data.store import atomic_write, sha256_of
+
+    digest = sha256_of(folder / WEIGHTS_FILE)
+    atomic_write(folder / CHECKSUM_FILE, lambda tmp: tmp.write_text(f"{digest}  {WEIGHTS_FILE}\n"))
+    return digest
+
+
+def verify_checksum(folder: Path) -> None:
+    """Check the weights of ``folder`` against ``model.safetensors.sha256`` (skipped when there is none).
+
+    Raises:
+        ModelFileError: the weights are missing or their sha256 differs (corrupt or edited).
+    """
+    from glyffuser.data.store import sha256_of
+
+    weights, sidecar = folder / WEIGHTS_FILE, folder / CHECKSUM_FILE
+    if not weights.is_file():
+        raise ModelFileError(f"The model weights {weights} are missing. {restore_hint(folder)}")
+    if not sidecar.is_file():
+        return  # a checkpoint written before checksums were kept
+    expected = sidecar.read_text().split()[:1]
+    if not expected or sha256_of(weights) != expected[0].lower():
+        raise ModelFileError(f"The model weights {weights} do not match their sha256 in {sidecar.name} "
+                             f"(corrupt or edited). {restore_hint(folder)}")
+
+
 def save_model(model: GlyphUNet, folder: str | Path, extra: dict | None = None, dtype=torch.float32) -> None:
-    """Write ``config.json`` and ``model.safetensors`` (weights in ``dtype``) into ``folder``, atomically each."""
+    """Write ``config.json``, ``model.safetensors`` (weights in ``dtype``) and its sha256 into ``folder``, atomically each."""
     from safetensors.torch import save_file
 
     from glyffuser.data.store import atomic_write
@@ -175,17 +225,31 @@ def save_model(model: GlyphUNet, folder: str | Path, extra: dict | None = None, 
     config = asdict(model.config)
     config["extra"] = dict(config.get("extra") or {}, **(extra or {}))
     state = {k: v.detach().to(dtype).contiguous().cpu() for k, v in model.state_dict().items()}
-    atomic_write(folder / "model.safetensors", lambda tmp: save_file(state, str(tmp)))
+    atomic_write(folder / WEIGHTS_FILE, lambda tmp: save_file(state, str(tmp)))
+    write_checksum(folder)
     atomic_write(folder / "config.json", lambda tmp: tmp.write_text(json.dumps(config, indent=2) + "\n"))
 
 
 def load_model(folder: str | Path, device="cpu") -> GlyphUNet:
-    """Rebuild a :class:`GlyphUNet` from ``config.json`` + ``model.safetensors``."""
+    """Rebuild a :class:`GlyphUNet` from ``config.json`` + ``model.safetensors``, checked against its sha256.
+
+    Raises:
+        ModelFileError: a file is missing, unreadable or corrupt, with what to do about it.
+    """
     from safetensors.torch import load_file
 
     folder = Path(folder)
-    config = ModelConfig.from_dict(json.loads((folder / "config.json").read_text()))
+    try:
+        config = ModelConfig.from_dict(json.loads((folder / "config.json").read_text()))
+    except (OSError, ValueError, TypeError) as err:
+        raise ModelFileError(f"The model config {folder / 'config.json'} cannot be read ({err}). "
+                             f"{restore_hint(folder)}") from err
+    verify_checksum(folder)
     model = GlyphUNet(config)
-    state = {k: v.float() for k, v in load_file(str(folder / "model.safetensors"), device=str(device)).items()}
-    model.load_state_dict(state)
+    try:
+        state = {k: v.float() for k, v in load_file(str(folder / WEIGHTS_FILE), device=str(device)).items()}
+        model.load_state_dict(state)
+    except Exception as err:  # a bad header, a wrong shape: the same to the user
+        raise ModelFileError(f"The model weights {folder / WEIGHTS_FILE} cannot be read "
+                             f"({type(err).__name__}: {str(err)[:200]}). {restore_hint(folder)}") from err
     return model.to(device).eval()
