@@ -22,7 +22,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from tabs import endpoints, resources
+from tabs import endpoints, housekeeping, resources
 
 # In learning order. Model tabs are optional modules.
 TAB_MODULES = (
@@ -113,6 +113,8 @@ def build_demo() -> gr.Blocks:
     # api_open=False: /gradio_api/run/<name> refuses queued events, so nothing runs beside the queue
     demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
     endpoints.tighten(demo)
+    # session state with a time-to-live and a byte budget, cached files swept by age and size
+    demo.housekeeping_stop = housekeeping.install(demo)
     return demo
 
 
