@@ -13,7 +13,7 @@ import numpy as np
 
 from glyffuser.distributions.mixture import default_mixture
 from glyffuser.images import grid
-from tabs import common, explain, model_common, validate
+from tabs import common, explain, model_common, shared_runs, validate
 from viz.conditioning import embedding_figure, joint_density_figure
 
 TITLE = "7 · Conditioning"
@@ -118,9 +118,15 @@ class ConditioningTab:
         guidance = validate.number(guidance, "guidance w", 0.0, model_common.MAX_GUIDANCE)
         seed = validate.integer(seed, "seed", 0, validate.MAX_SEED - ONE_STEP_COUNT)
         pipe = model_common.pipeline(self.res)
-        with model_common.pipeline_errors():
+
+        def compute():
             step = first_step_pair(pipe, text, ONE_STEP_COUNT, guidance, seed)
-        meters = model_common.radical_meter_texts([step.unconditional, step.guided], text, self.res.glyphs())
+            meters = model_common.radical_meter_texts([step.unconditional, step.guided], text, self.res.glyphs())
+            return step, meters
+
+        # identical requests (a class pressing the same button) share one model evaluation
+        with model_common.pipeline_errors():
+            step, meters = shared_runs.shared_call(("one_step", id(pipe), text, ONE_STEP_COUNT, guidance, seed), compute)
         spread = max(float(np.sqrt(((ink - ink.mean(0)) ** 2).mean())) for ink in (step.guided, step.unconditional))
         caption = (
             f"The model's guess x̂₀ at t = {step.t}, from the noise of seeds {seed}–{seed + ONE_STEP_COUNT - 1}: "

@@ -1,0 +1,216 @@
+"""Identical requests share one computation: a class asking for "gold" runs the model once.
+
+:func:`iter_steps` stands in for ``pipe.iter_steps(**args)``:
+
+* a request whose arguments match a run in flight joins it: it gets the steps computed so
+  far at once, then each new step as it comes;
+* a finished run is kept in a cache bounded by bytes (least recently used out first), and
+  a later identical request replays it;
+* the run itself goes on in a thread of its own, so a requester that goes away does not
+  stop it for the others; when the last one goes away, it stops at the next step (and is
+  not cached).
+
+:func:`shared_call` does the same for a one-shot result (the Conditioning tab's first step).
+Everything here is thread-safe: the model's queue runs two events at once, and a joined
+request reads the same list of steps the running one appends to, under one lock. The
+steps are the pipeline's own :class:`glyffuser.model.pipeline.PipelineStep` objects, shared
+read-only by every listener, so a joined or replayed run gives exactly the arrays of a
+fresh one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+CACHE_BYTES = 160 * 2**20  # finished runs kept, all together (a 120-step run of 16 64x64 glyphs is 63 MB)
+CALL_CACHE_ENTRIES = 64  # one-shot results (each well under 1 MB)
+
+
+def step_bytes(step) -> int:
+    return sum(int(getattr(step, name).nbytes) for name in ("x_t", "pred_x0") if hasattr(getattr(step, name, None), "nbytes"))
+
+
+def run_key(pipe, args: dict) -> tuple:
+    """The identity of a request: the pipeline object and its arguments (sorted by name)."""
+    return (id(pipe), tuple(sorted((name, float(v) if isinstance(v, float) else v) for name, v in args.items())))
+
+
+class _Run:
+    """One computation in flight: the steps so far, and who listens."""
+
+    def __init__(self, lock: threading.Lock):
+        self.steps: list = []
+        self.bytes = 0
+        self.done = False
+        self.cancelled = False
+        self.error: BaseException | None = None
+        self.listeners = 0
+        self.changed = threading.Condition(lock)
+
+
+class SharedRuns:
+    """Runs in flight and finished runs, keyed by :func:`run_key`.
+
+    Attributes:
+        stats: counters {"computed", "joined", "replayed", "cancelled"} (for the bench and tests).
+    """
+
+    def __init__(self, cache_bytes: int = CACHE_BYTES):
+        self.cache_bytes = cache_bytes
+        self._lock = threading.Lock()
+        self._running: dict[tuple, _Run] = {}
+        self._finished: OrderedDict[tuple, tuple[list, int]] = OrderedDict()
+        self._finished_bytes = 0
+        self.stats = {"computed": 0, "joined": 0, "replayed": 0, "cancelled": 0}
+
+    # --- the cache of finished runs -----------------------------------------------------------
+    def _store(self, key: tuple, steps: list, size: int) -> None:
+        """Keep a finished run (lock held); evict the least recently used beyond the budget."""
+        if size > self.cache_bytes:
+            return
+        self._finished[key] = (steps, size)
+        self._finished_bytes += size
+        while self._finished_bytes > self.cache_bytes:
+            _, (_, dropped) = self._finished.popitem(last=False)
+            self._finished_bytes -= dropped
+
+    @property
+    def cached_bytes(self) -> int:
+        return self._finished_bytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._finished.clear()
+            self._finished_bytes = 0
+
+    # --- running ------------------------------------------------------------------------------
+    def _produce(self, key: tuple, run: _Run, start: Callable[[], Iterator]) -> None:
+        """Drive the pipeline's generator in this thread, publishing each step."""
+        steps = start()
+        try:
+            for step in steps:
+                for name in ("x_t", "pred_x0"):  # shared by every listener: read-only
+                    array = getattr(step, name, None)
+                    if isinstance(array, np.ndarray):
+                        array.flags.writeable = False
+                with self._lock:
+                    if run.cancelled:
+                        self.stats["cancelled"] += 1
+                        break
+                    run.steps.append(step)
+                    run.bytes += step_bytes(step)
+                    run.changed.notify_all()
+        except BaseException as err:  # noqa: BLE001 - handed to every listener
+            run.error = err
+        finally:
+            steps.close()
+            with self._lock:
+                run.done = True
+                if self._running.get(key) is run:
+                    del self._running[key]
+                if run.error is None and not run.cancelled:
+                    self._store(key, run.steps, run.bytes)
+                run.changed.notify_all()
+
+    def iter_steps(self, pipe, **args) -> Iterator:
+        """``pipe.iter_steps(**args)``, shared with identical requests (see the module's docstring)."""
+        key = run_key(pipe, args)
+        with self._lock:
+            finished = self._finished.get(key)
+            if finished is not None:
+                self._finished.move_to_end(key)
+                self.stats["replayed"] += 1
+            else:
+                run = self._running.get(key)
+                if run is None or run.cancelled:
+                    run = _Run(self._lock)
+                    self._running[key] = run
+                    self.stats["computed"] += 1
+                    threading.Thread(target=self._produce, args=(key, run, lambda: pipe.iter_steps(**args)),
+                                     name="shared-run", daemon=True).start()
+                else:
+                    self.stats["joined"] += 1
+                run.listeners += 1
+        if finished is not None:
+            yield from finished[0]
+            return
+        yield from self._listen(run)
+
+    def _listen(self, run: _Run) -> Iterator:
+        seen = 0
+        try:
+            while True:
+                with self._lock:
+                    while seen >= len(run.steps) and not run.done:
+                        run.changed.wait()
+                    new, done, error = run.steps[seen:], run.done, run.error
+                for step in new:  # outside the lock: the consumer may take its time
+                    yield step
+                seen += len(new)
+                if done and seen >= len(run.steps):
+                    if error is not None:
+                        raise error
+                    return
+        finally:
+            with self._lock:
+                run.listeners -= 1
+                if run.listeners == 0 and not run.done:
+                    run.cancelled = True  # nobody listens: stop at the next step
+
+
+class SharedCalls:
+    """Single-flight and an LRU cache of ``maxsize`` entries for a one-shot function of hashable arguments."""
+
+    def __init__(self, maxsize: int = CALL_CACHE_ENTRIES):
+        self.maxsize = maxsize
+        self._lock = threading.Lock()
+        self._results: OrderedDict[tuple, object] = OrderedDict()
+        self._pending: dict[tuple, threading.Event] = {}
+        self.stats = {"computed": 0, "shared": 0}
+
+    def __call__(self, key: tuple, compute: Callable[[], object]):
+        while True:
+            with self._lock:
+                if key in self._results:
+                    self._results.move_to_end(key)
+                    self.stats["shared"] += 1
+                    return self._results[key]
+                waiting = self._pending.get(key)
+                if waiting is None:
+                    done = self._pending[key] = threading.Event()
+                    break
+            waiting.wait()  # the other request's result (or its failure: then compute here)
+        try:
+            result = compute()
+            with self._lock:
+                self.stats["computed"] += 1
+                self._results[key] = result
+                while len(self._results) > self.maxsize:
+                    self._results.popitem(last=False)
+            return result
+        finally:
+            with self._lock:
+                del self._pending[key]
+            done.set()
+
+
+RUNS = SharedRuns()
+CALLS = SharedCalls()
+
+
+def iter_steps(pipe, **args) -> Iterator:
+    """The app's shared :meth:`SharedRuns.iter_steps`."""
+    return RUNS.iter_steps(pipe, **args)
+
+
+def shared_call(key: tuple, compute: Callable[[], object]):
+    """The app's shared :class:`SharedCalls`."""
+    return CALLS(key, compute)
+
