@@ -23,7 +23,7 @@ import numpy as np
 
 from glyffuser.images import save_gif, to_ink
 from glyffuser.model import defaults
-from tabs import common, explain, model_common, validate
+from tabs import common, explain, model_common, shared_runs, validate
 from tabs.model_common import MAX_GLYPHS, MAX_GUIDANCE, MAX_STEPS, SAMPLERS
 from viz.glyph_map import shorten
 from viz.sampling import labelled_row, map_paths_figure, pair_picture, posterize, step_frame
@@ -174,7 +174,7 @@ class SamplingTab:
         recorder = TrajectoryRecorder(total, n, {**args, "notes": request.notes})
         last_yield = time.perf_counter()
         with model_common.pipeline_errors():
-            for step in pipe.iter_steps(**args):
+            for step in shared_runs.iter_steps(pipe, **args):  # identical requests share one run
                 recorder.add(step)
                 now = time.perf_counter()
                 # The model's first prediction always; later frames (and progress) at most this often.
