@@ -14,7 +14,7 @@ from html import escape
 import gradio as gr
 import numpy as np
 
-from tabs import common, explain, validate
+from tabs import common, explain, score_live, validate
 
 TITLE = "4 · Score field"
 
@@ -221,6 +221,7 @@ def build_tab(resources) -> None:
                 ray_plot = common.plot(elem_id="score-ray")
             with gr.Column(scale=2, min_width=260):
                 comparison = common.note(elem_id="score-comparison")
+        score_live.build_section(resources)
         common.explanation(PARTICLE_INTRO)
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=280):

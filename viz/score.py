@@ -196,3 +196,42 @@ def particle_frame(density: np.ndarray, lo: float, hi: float, particles: np.ndar
     """
     return draw_particles(density_rgb(density, size, DENSITY_SCALE), particles, trails, lo, hi,
                           color=PARTICLE_RGB, trail_color=TRAIL_RGBA, label=label)
+
+
+ERROR_SCALE = [[0.0, "#f7f7f7"], [0.25, "#fdd49e"], [0.5, "#fc8d59"], [1.0, "#b30000"]]
+ERROR_MAX = 1.0  # errors of 100% and more share the darkest colour
+
+
+def error_figure(axis: np.ndarray, nodes: np.ndarray, scores: np.ndarray, error: np.ndarray, away: np.ndarray,
+                 cell: float, title: str, reference: float | None = None) -> go.Figure:
+    """Learned score arrows over their error, with the edge of the data drawn.
+
+    Args:
+        axis: ``(K,)`` grid positions along both axes; the nodes are its ``K x K`` grid.
+        nodes: ``(K * K, 2)`` arrow tails, row-major (x fastest).
+        scores: ``(K * K, 2)`` the learned score at the nodes.
+        error: ``(K * K,)`` error of the learned score (0 = exact, 1 = off by as much as the score).
+        away: ``(K * K,)`` bool, nodes away from the data (their boundary is drawn dashed).
+        cell: spacing of the grid.
+        title: the figure's title.
+        reference: the magnitude drawn at half the longest arrow (pass the exact field's).
+
+    Returns:
+        A square Plotly figure: traces "error" (heatmap), "edge of the data" (contour),
+        "score" (arrows) and "nodes" (hover: the error).
+    """
+    k = len(axis)
+    drawn, _ = arrow_vectors(scores, cell, reference=reference)
+    ax, ay = quiver_lines(nodes, drawn)
+    half = cell / 2
+    return go.Figure([
+        go.Heatmap(x=axis, y=axis, z=np.minimum(error, ERROR_MAX).reshape(k, k), zmin=0, zmax=ERROR_MAX,
+                   colorscale=ERROR_SCALE, name="error", hoverinfo="skip",
+                   colorbar=dict(title=dict(text="error", side="right"), tickformat=".0%", thickness=10, len=0.8)),
+        go.Contour(x=axis, y=axis, z=np.asarray(away, float).reshape(k, k), name="edge of the data",
+                   contours=dict(start=0.5, end=0.5, coloring="none"), line=dict(color="#1b2a49", dash="dash", width=1.5),
+                   showscale=False, hoverinfo="skip"),
+        go.Scatter(x=ax, y=ay, mode="lines", name="score", hoverinfo="skip", line=dict(color=ARROW_COLOR, width=1.2)),
+        go.Scatter(x=nodes[:, 0], y=nodes[:, 1], mode="markers", name="nodes", marker=dict(size=6, color="rgba(0,0,0,0)"),
+                   customdata=error, hovertemplate="x = (%{x:.2f}, %{y:.2f})<br>error %{customdata:.0%}<extra></extra>"),
+    ], layout=_square_layout(np.array([axis[0] - half, axis[-1] + half]), title, "learn"))

@@ -6,4 +6,5 @@
     exact_score  the exact score of a Gaussian mixture; probability-flow particles
     mapflow      diffusion on the 2-D glyph map: noised cloud, density, exact score
     score_net    a small network that learns that score by denoising score matching
+    score_live   that network learnt live, at one small noise level and over all, against the exact score
 """

@@ -27,6 +27,7 @@ import functools
 import json
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -84,17 +85,21 @@ class ScoreNet(nn.Module):
         return self.net(torch.cat([x, phase.sin(), phase.cos()], dim=1))  # (B, 2)
 
 
-def train(points: np.ndarray, config: ScoreNetConfig = ScoreNetConfig(), log_every: int = 500) -> ScoreNet:
-    """Fit :class:`ScoreNet` to the standardised map points by denoising score matching.
+def training_steps(points: np.ndarray, config: ScoreNetConfig = ScoreNetConfig(),
+                   log_snr_range: tuple[float, float] | None = None) -> Iterator[tuple[int, ScoreNet, float]]:
+    """Fit :class:`ScoreNet` to the standardised map points by denoising score matching, step by step.
 
     Args:
         points: ``(N, 2)`` standardised map coordinates (the clean data x0).
         config: network and run settings; the run is deterministic for a given seed.
-        log_every: print the mean loss this often (0: never).
+        log_snr_range: ``(low, high)`` of the noise levels drawn (uniform in log SNR);
+            ``(λ, λ)`` trains at the single level λ. Default: the config's whole range.
 
-    Returns:
-        The trained network, in eval mode.
+    Yields:
+        ``(step, net, loss)`` after each optimiser step (1-based step; ``net`` in train
+        mode, the same object every time; the step's loss).
     """
+    low, high = log_snr_range or (config.log_snr_min, config.log_snr_max)
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     x0_all = torch.as_tensor(np.asarray(points, dtype=np.float32))  # (N, 2)
@@ -102,10 +107,9 @@ def train(points: np.ndarray, config: ScoreNetConfig = ScoreNetConfig(), log_eve
     optimiser = torch.optim.Adam(net.parameters(), lr=config.lr)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, total_steps=config.steps)
     h2 = config.bandwidth**2
-    running, start = 0.0, time.perf_counter()
     for step in range(1, config.steps + 1):
         rows = torch.randint(len(x0_all), (config.batch,), generator=generator)
-        lam = config.log_snr_min + (config.log_snr_max - config.log_snr_min) * torch.rand(config.batch, generator=generator)
+        lam = low + (high - low) * torch.rand(config.batch, generator=generator)
         abar = torch.sigmoid(lam)[:, None]  # (B, 1)
         v = abar * h2 + 1 - abar
         n = torch.randn(config.batch, 2, generator=generator)  # (B, 2) ~ N(0, I)
@@ -115,7 +119,23 @@ def train(points: np.ndarray, config: ScoreNetConfig = ScoreNetConfig(), log_eve
         loss.backward()
         optimiser.step()
         schedule.step()
-        running += float(loss.detach())
+        yield step, net, float(loss.detach())
+
+
+def train(points: np.ndarray, config: ScoreNetConfig = ScoreNetConfig(), log_every: int = 500) -> ScoreNet:
+    """Fit :class:`ScoreNet` over the config's whole range of noise levels (see :func:`training_steps`).
+
+    Args:
+        points: ``(N, 2)`` standardised map coordinates (the clean data x0).
+        config: network and run settings; the run is deterministic for a given seed.
+        log_every: print the mean loss this often (0: never).
+
+    Returns:
+        The trained network, in eval mode.
+    """
+    running, start, net = 0.0, time.perf_counter(), None
+    for step, net, loss in training_steps(points, config):
+        running += loss
         if log_every and step % log_every == 0:
             print(f"step {step}: loss {running / log_every:.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
             running = 0.0
@@ -182,8 +202,13 @@ def learned_score(net: ScoreNet, x: np.ndarray, abar: float) -> np.ndarray:
     Returns:
         ``(M, 2)`` float64.
     """
-    v = float(abar) * net.config.bandwidth**2 + 1.0 - float(abar)
-    return -predict_noise(net, x, abar).astype(np.float64) / math.sqrt(v)
+    return noise_to_score(predict_noise(net, x, abar), abar, net.config.bandwidth)
+
+
+def noise_to_score(noise: np.ndarray, abar: float, bandwidth: float) -> np.ndarray:
+    """``− n̂ / √(ᾱ h² + 1 − ᾱ)``: a predicted normalised noise ``(M, 2)`` as a score ``(M, 2)`` float64."""
+    v = float(abar) * float(bandwidth) ** 2 + 1.0 - float(abar)
+    return -np.asarray(noise, dtype=np.float64) / math.sqrt(v)
 
 
 RARE_LEVEL = 0.01  # "rare": q_t below this share of its peak

@@ -1,0 +1,141 @@
+"""The Score field tab's live section: a network learns the score in the session, streamed.
+
+API:
+    /learn_score() -> streams (exact figure, learned figure with its error, status); the last is the end state
+"""
+
+from __future__ import annotations
+
+import time
+
+import gradio as gr
+import numpy as np
+
+from tabs import common, validate
+
+SMALL_T, LARGE_T = 20, 600  # cosine schedule: ᾱ = 0.998 and 0.339
+SCHEDULE = "cosine"
+ARROWS = 21
+ARROW_EXTENT = 3.6
+ARROW_QUANTILE = 0.5
+
+PLAIN = f"""
+#### Watch a network learn the score
+Press the button and a small network learns the arrows from noisy examples, here and now, in a few
+seconds. First it only sees dots with a little noise (step t = {SMALL_T}): it learns the arrows near the
+data well, but far from the data it has seen no examples, and its arrows there are wrong (red). Then a
+fresh network sees every amount of noise: with a lot of noise (t = {LARGE_T}) the examples cover the whole
+picture, and its arrows are right almost everywhere.
+"""
+
+DETAILS = r"""
+Both networks are the tab's score network (the same loss, denoising score matching in noise-prediction
+form), smaller: three layers of 64, batches of 256, 1,500 Adam steps each, seed 0, one CPU thread.
+The first draws its noise level from one value, $\bar\alpha_{20}$; the second uniformly in
+$\log(\bar\alpha / (1 - \bar\alpha))$ over both schedules' range, as the shipped network. The colour is
+the error $|s_\theta - \nabla \log q_t| \,/\, \max(|\nabla \log q_t|, m)$, with $m$ the median $|\nabla \log q_t|$ over
+the grid, capped at 100%; the dashed line is the edge of the data, where $q_t$ at $t = 20$ falls to 1% of
+its peak. Why one small noise level is not enough and many are: Song & Ermon (2019), "Generative modeling
+by estimating gradients of the data distribution"; the loss: Vincent (2011).
+"""
+
+PLACEHOLDER = "Press “Learn the score” (about 15 seconds)."
+
+
+def percent(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+class LiveScore:
+    """The section's function, bound to the shared resources."""
+
+    def __init__(self, resources):
+        self.res = resources
+
+    def _fields(self):
+        from glyffuser.distributions.score_live import exact_fields
+
+        abar = self.res.schedule(SCHEDULE).alphas_cumprod.double().numpy()
+        levels = {SMALL_T: float(abar[SMALL_T]), LARGE_T: float(abar[LARGE_T])}
+        axis = np.linspace(-ARROW_EXTENT, ARROW_EXTENT, ARROWS)
+        fields = exact_fields(self.res.standard_map(), self.res.map_bandwidth(), levels, axis, levels[SMALL_T])
+        return axis, fields
+
+    def _exact_figure(self, field, t: int, axis: np.ndarray):
+        from glyffuser.distributions.mapflow import noised_density
+        from viz.score import arrow_vectors, score_figure
+
+        grid_x, grid_y, density = noised_density(self.res.standard_map(), field.abar, self.res.map_bandwidth(),
+                                                 max_size=150)
+        cell = float(axis[1] - axis[0])
+        reference = arrow_vectors(field.score, cell, quantile=ARROW_QUANTILE)[1]
+        figure = score_figure(grid_x, grid_y, density, field.nodes, field.score, cell, t, field.abar,
+                              reference=reference)
+        return figure, reference
+
+    @validate.guarded("Learning the score")
+    def learn(self):
+        """Train at one small noise level, then over all; stream both beside the exact score.
+
+        Yields:
+            (exact figure or ``gr.skip()``, learned-score figure coloured by its error, Markdown status);
+            the last carries the measured errors of both networks.
+        """
+        from glyffuser.distributions.score_live import ONE_LEVEL, LivePlan, learn_live
+        from viz.score import error_figure
+
+        start = time.perf_counter()
+        axis, fields = self._fields()
+        cell = float(axis[1] - axis[0])
+        plan, shown, reference, measured = LivePlan(), None, None, {}
+        for frame in learn_live(self.res.standard_map(), self.res.map_bandwidth(), fields[SMALL_T].abar, plan):
+            t = SMALL_T if frame.phase == ONE_LEVEL else LARGE_T
+            field = fields[t]
+            exact = gr.skip()
+            if shown != t:
+                exact, reference = self._exact_figure(field, t, axis)
+                shown = t
+            learned, error = field.errors(frame.net)
+            near, away = field.median_errors(error)
+            title = f"learned at {frame.phase}, t = {t}: step {frame.step}/{frame.steps}"
+            figure = error_figure(axis, field.nodes, learned, error, field.away, cell, title, reference=reference)
+            status = (f"Training at **{frame.phase}**, shown at t = {t}: step {frame.step} of {frame.steps}, "
+                      f"loss {frame.loss:.3f}. Median error near the data {percent(near)}, away from it {percent(away)}.")
+            if frame.step == frame.steps:
+                measured[frame.phase] = (near, away, *fields[SMALL_T].median_errors(fields[SMALL_T].errors(frame.net)[1]))
+            if len(measured) == 2:
+                status = self._verdict(measured, time.perf_counter() - start)
+            yield exact, figure, status
+
+    @staticmethod
+    def _verdict(measured: dict, seconds: float) -> str:
+        from glyffuser.distributions.score_live import ALL_LEVELS, ONE_LEVEL
+
+        one_near, one_away = measured[ONE_LEVEL][:2]
+        all_near, all_away, all_small_near, all_small_away = measured[ALL_LEVELS]
+        return (f"Done in {seconds:.1f} s (2 × 1,500 steps). Trained at one small noise level only (t = {SMALL_T}), "
+                f"the network's score is off by a median **{percent(one_away)} away from the data** against "
+                f"{percent(one_near)} near it: it never saw examples out there. Trained over all noise levels and "
+                f"read at t = {LARGE_T}, where the noise spreads the examples over the plane, it is off by "
+                f"**{percent(all_away)}** away from the data and {percent(all_near)} near it. (At t = {SMALL_T} the "
+                f"second network is still off by {percent(all_small_away)} away from the data and "
+                f"{percent(all_small_near)} near it; but a sampler reaches small noise levels only close to the "
+                "data, having followed the well-learned large-noise arrows there.)")
+
+
+def build_section(resources) -> None:
+    """The live section's widgets and event, inside the Score field tab."""
+    live = LiveScore(resources)
+    gr.Markdown(PLAIN, elem_classes=["tab-plain"], elem_id="score-live-plain")
+    with gr.Accordion("The details: the two trainings and the error", open=False, elem_classes=["tab-details"]):
+        common.explanation(DETAILS)
+    with gr.Row(equal_height=False):
+        learn = gr.Button("Learn the score", variant="primary", elem_id="score-learn", scale=0, min_width=200)
+        status = common.note(PLACEHOLDER, elem_id="score-learn-status")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=320):
+            exact_plot = common.plot(elem_id="score-learn-exact")
+        with gr.Column(scale=1, min_width=320):
+            learned_plot = common.plot(elem_id="score-learn-learned")
+    learn.click(live.learn, inputs=None, outputs=[exact_plot, learned_plot, status], api_name="learn_score",
+                concurrency_limit=1, concurrency_id="learn-score", show_progress="hidden")
