@@ -1,0 +1,150 @@
+"""Identical requests share one computation (tabs/shared_runs.py).
+
+The threading rules are checked on a counting step generator (join mid-run, replay,
+cancel when the last listener leaves, errors reach every listener, the byte budget);
+then the app itself: two students asking for the same glyphs at once run the model once
+and get the same pictures.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from tabs import shared_runs
+from tabs.shared_runs import SharedCalls, SharedRuns
+
+
+class CountingPipe:
+    """A stand-in pipeline whose iter_steps yields (n, 4, 4) steps slowly and counts its runs."""
+
+    def __init__(self, delay: float = 0.01, fail_at: int | None = None):
+        self.runs, self.delay, self.fail_at = 0, delay, fail_at
+        self.started = threading.Event()
+
+    def iter_steps(self, prompt, n=2, steps=10, seed=0):
+        self.runs += 1
+        for i in range(steps + 1):
+            self.started.set()
+            time.sleep(self.delay)
+            if i == self.fail_at:
+                raise ValueError("broken step")
+            yield SimpleNamespace(index=i, t=steps - 1 - i, x_t=np.full((n, 4, 4), i + seed, np.float32),
+                                  pred_x0=np.zeros((n, 4, 4), np.float32))
+
+
+def indices(steps) -> list[int]:
+    return [s.index for s in steps]
+
+
+def test_concurrent_identical_requests_run_once():
+    pipe, runs = CountingPipe(), SharedRuns()
+    results = {}
+
+    def student(k):
+        results[k] = list(runs.iter_steps(pipe, prompt="gold", n=2, steps=30))
+
+    threads = [threading.Thread(target=student, args=(k,)) for k in range(6)]
+    threads[0].start()
+    pipe.started.wait(5)
+    for t in threads[1:]:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert pipe.runs == 1 and runs.stats["computed"] == 1 and runs.stats["joined"] == 5
+    assert all(indices(r) == list(range(31)) for r in results.values())
+    assert all(r[-1] is results[0][-1] for r in results.values())  # the same arrays, shared read-only
+    assert not results[0][-1].x_t.flags.writeable
+
+
+def test_finished_run_replays_and_different_requests_do_not_share():
+    pipe, runs = CountingPipe(delay=0), SharedRuns()
+    first = list(runs.iter_steps(pipe, prompt="gold", n=2, steps=5))
+    again = list(runs.iter_steps(pipe, prompt="gold", n=2, steps=5))
+    other = list(runs.iter_steps(pipe, prompt="gold", n=2, steps=5, seed=1))
+    assert pipe.runs == 2 and runs.stats["replayed"] == 1
+    assert [s.x_t for s in again] == [s.x_t for s in first] and other[-1].x_t[0, 0, 0] == 6
+
+
+def test_last_listener_leaving_stops_the_run():
+    pipe, runs = CountingPipe(delay=0.02), SharedRuns()
+    steps = runs.iter_steps(pipe, prompt="gold", n=2, steps=200)
+    next(steps)
+    steps.close()  # the client went away
+    deadline = time.monotonic() + 5
+    while runs.stats["cancelled"] == 0 and time.monotonic() < deadline:
+        threading.Event().wait(0.01)
+    assert runs.stats["cancelled"] == 1 and runs.cached_bytes == 0
+    assert indices(runs.iter_steps(pipe, prompt="gold", n=2, steps=3)) == [0, 1, 2, 3]
+
+
+def test_one_listener_leaving_does_not_stop_the_others():
+    pipe, runs = CountingPipe(delay=0.005), SharedRuns()
+    leaver, stayer = runs.iter_steps(pipe, prompt="gold", steps=40), runs.iter_steps(pipe, prompt="gold", steps=40)
+    next(leaver), next(stayer)
+    leaver.close()
+    assert indices(stayer)[-1] == 40 and pipe.runs == 1 and runs.stats["cancelled"] == 0
+
+
+def test_an_error_reaches_every_listener_and_is_not_cached():
+    pipe, runs = CountingPipe(fail_at=3), SharedRuns()
+    with pytest.raises(ValueError, match="broken step"):
+        list(runs.iter_steps(pipe, prompt="gold", steps=10))
+    assert runs.cached_bytes == 0
+
+
+def test_cache_is_bounded_by_bytes():
+    pipe = CountingPipe(delay=0)
+    run_bytes = 11 * 2 * 2 * 16 * 4  # 11 steps of two (2, 4, 4) float32 arrays
+    runs = SharedRuns(cache_bytes=2 * run_bytes)
+    for seed in range(4):
+        list(runs.iter_steps(pipe, prompt="gold", steps=10, seed=seed))
+    assert runs.cached_bytes == 2 * run_bytes
+    list(runs.iter_steps(pipe, prompt="gold", steps=10, seed=3))  # the newest is kept
+    list(runs.iter_steps(pipe, prompt="gold", steps=10, seed=0))  # the oldest was dropped
+    assert runs.stats["replayed"] == 1 and pipe.runs == 5
+
+
+def test_shared_calls_single_flight():
+    calls, started = [], threading.Event()
+    shared = SharedCalls(maxsize=2)
+
+    def compute():
+        calls.append(1)
+        started.set()
+        time.sleep(0.2)
+        return object()
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(shared(("k",), compute))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(calls) == 1 and len({id(r) for r in results}) == 1
+
+
+def test_identical_samples_through_the_app_share_one_run(client, app_server):
+    """Two students press Sample with the same settings at once: one model run, the same glyphs."""
+    from gradio_client import Client
+
+    args = ("insect", "ddim", 12, 3.0, 7, 4)
+    before = dict(shared_runs.RUNS.stats)
+    other = Client(app_server.url, verbose=False)
+    try:
+        jobs = [c.submit(*args, api_name="/sample") for c in (client, other)]
+        finals = [job.result(timeout=300) for job in jobs]
+    finally:
+        other.close()
+    stats = shared_runs.RUNS.stats
+    assert stats["computed"] - before["computed"] == 1
+    assert stats["joined"] + stats["replayed"] - before["joined"] - before["replayed"] == 1
+    from PIL import Image
+
+    pictures = [np.asarray(Image.open(final[0])) for final in finals]
+    assert np.array_equal(pictures[0], pictures[1])
+    assert all("Finished: 4 glyphs, 12 ddim steps" in final[1] for final in finals)
