@@ -138,8 +138,24 @@ def warm_up() -> None:
         for guidance in (3.0, 1.0):
             pipe.first_step("gold", n=2, steps=2, guidance=guidance)
         log.info("model loaded and traced")
+        precompute_default_sample(pipe)
+        log.info("the Sampling tab's default run is cached")
     except Exception:  # noqa: BLE001 - the tabs report the same failure to the user
         log.exception("warm-up failed")
+
+
+def precompute_default_sample(pipe) -> None:
+    """Run the Sampling tab's default request once, into the shared cache: a class pressing Sample first gets it at once."""
+    if importlib.util.find_spec("tabs.sampling") is None:
+        return
+    from tabs import model_common, shared_runs
+    from tabs.sampling import DEFAULTS
+
+    prompt, sampler, steps, guidance, seed, count = DEFAULTS
+    args = dict(prompt=model_common.prompt(prompt), sampler=sampler, steps=int(steps), guidance=float(guidance),
+                seed=int(seed), n=int(count))
+    for _ in shared_runs.iter_steps(pipe, **args):
+        pass
 
 
 def main() -> None:
