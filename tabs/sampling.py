@@ -5,6 +5,7 @@ API:
     /sampling_scrub(step) -> (frame, caption)                  frames of this session's last run
     /sampling_gif() -> GIF file                                 of this session's last run
     /sampling_analysis() -> (radical meter, nearest training glyphs, map figure)
+    /sampling_player() -> the frame player's value (tabs/player.py)   of this session's last run
     /compare_steps(prompt, sampler, guidance, seed, count) -> stream of (picture, caption)
 """
 
@@ -24,7 +25,10 @@ import numpy as np
 from glyffuser.images import save_gif, to_ink
 from glyffuser.model import defaults
 from tabs import common, explain, model_common, shared_runs, validate
+from tabs.compare import build_section as build_comparison
 from tabs.model_common import MAX_GLYPHS, MAX_GUIDANCE, MAX_STEPS, SAMPLERS
+from tabs.player import PlayerFrames, frame_player
+from tabs.walk import build_section as build_walk
 from viz.glyph_map import shorten
 from viz.sampling import labelled_row, map_paths_figure, pair_picture, posterize, step_frame
 
@@ -56,6 +60,7 @@ COMPARE_STEPS = (1, 2, 5, 20, 120)
 COMPARE_SAMPLER = "ddim"  # the article's simple sampler: too few steps show
 FRAME_INTERVAL_S = 0.25  # stream a frame at most this often (the first and last always)
 MAX_PATH_FRAMES = 24  # steps traced on the map
+MAX_PLAYER_FRAMES = 60  # frames of a run sent to the browser's player: about 4 MB for 16 glyphs
 MAX_GIF_FRAMES = 60  # with 16 grey levels at scale 2: a 120-step run of 16 glyphs is about 2 MB
 GIF_SCALE = 2
 GIF_LEVELS = 16
@@ -208,6 +213,25 @@ class SamplingTab:
                       if len(trajectory) > 1 and trajectory.indices[1] - trajectory.indices[0] > 1 else ""))
         return step_frame(x_t, pred_x0, index, trajectory.steps, t), caption
 
+    @validate.guarded("Preparing the player")
+    def player_frames(self, state):
+        """This session's last run for the frame player: kept frames, at most MAX_PLAYER_FRAMES evenly spaced.
+
+        Returns:
+            The player's value (tabs/player.py): x_t beside the predicted x0 at one pixel per pixel.
+        """
+        from viz.compare import pair_frame
+
+        trajectory = self._trajectory(state)
+        frames = PlayerFrames("x_t (left) and the predicted x₀ (right)", zoom=3)
+        keep = np.unique(np.linspace(0, len(trajectory) - 1, min(len(trajectory), MAX_PLAYER_FRAMES)).round().astype(int))
+        for pos in keep:
+            x_t, pred_x0 = trajectory.frame(pos)
+            index, t = int(trajectory.indices[pos]), int(trajectory.timesteps[pos])
+            frames.add(pair_frame(x_t, pred_x0),
+                       f"Step {index} of {trajectory.steps}" + (f", t = {t}" if t >= 0 else ": finished"))
+        return frames.value()
+
     @validate.guarded("Writing the GIF")
     def make_gif(self, state):
         """Write this session's last run as a looping GIF in the app's own temporary folder.
@@ -317,16 +341,21 @@ def build_tab(resources) -> None:
                 steps = gr.Slider(1, MAX_STEPS, value=DEFAULTS[2], step=1, label="steps", elem_id="sampling-steps",
                                   info=f"steps x glyphs at most {MAX_GLYPH_STEPS:,} per run")
                 guidance = gr.Slider(0.0, GUIDANCE_SLIDER_MAX, value=DEFAULTS[3], step=0.5, label="guidance scale w",
-                                     info=GUIDANCE_INFO)
+                                     info=GUIDANCE_INFO, elem_id="sampling-guidance")
                 seed = common.seed_number(DEFAULTS[4], label="seed (glyph i uses seed + i)")
-                count = gr.Slider(1, MAX_GLYPHS, value=DEFAULTS[5], step=1, label="number of glyphs")
-                run = gr.Button("Sample", variant="primary", elem_id="sampling-run")
+                count = gr.Slider(1, MAX_GLYPHS, value=DEFAULTS[5], step=1, label="number of glyphs",
+                                  elem_id="sampling-count")
+                with gr.Row():
+                    run = gr.Button("Sample", variant="primary", elem_id="sampling-run", scale=2)
+                    stop = gr.Button("Stop", variant="stop", elem_id="sampling-stop", scale=1)
             with gr.Column(scale=3):
                 frame = common.picture("x_t (left) and the predicted x₀ (right)", elem_id="sampling-frame",
                                        show_label=False)
                 caption = common.note(elem_id="sampling-caption")
                 scrub = gr.Slider(0, DEFAULTS[2], value=0, step=1, label="step (replay the last run)",
                                   interactive=False, elem_id="sampling-scrub")
+                player = frame_player("sampling-player", "When a run finishes, its steps can be played here in the "
+                                                         "browser: play, pause, step, speed.")
                 with gr.Row():
                     gif_button = gr.Button("Make a GIF of the last run", size="sm")
                     gif_file = gr.File(label="animation (GIF)", interactive=False, visible=False)
@@ -350,10 +379,12 @@ def build_tab(resources) -> None:
         inputs = [prompt, sampler, steps, guidance, seed, count]
         run_outputs = [frame, caption, trajectory, scrub, gif_file]
         analysis_outputs = [meter, nearest, map_plot]
-        gr.on(triggers=[run.click, prompt.submit], fn=tab.sample, inputs=inputs, outputs=run_outputs,
-              api_name="sample", preprocess=False, show_progress="minimal", **model_common.MODEL_EVENTS).success(
-            tab.analyse, inputs=trajectory, outputs=analysis_outputs, api_name="sampling_analysis",
-            preprocess=False, show_progress="minimal", **model_common.MODEL_EVENTS)
+        run_event = gr.on(triggers=[run.click, prompt.submit], fn=tab.sample, inputs=inputs, outputs=run_outputs,
+                          api_name="sample", preprocess=False, show_progress="minimal", **model_common.MODEL_EVENTS)
+        run_event.success(tab.analyse, inputs=trajectory, outputs=analysis_outputs, api_name="sampling_analysis",
+                          preprocess=False, show_progress="minimal", **model_common.MODEL_EVENTS)
+        run_event.success(tab.player_frames, inputs=trajectory, outputs=player, api_name="sampling_player",
+                          preprocess=False, show_progress="hidden")
         scrub.input(tab.scrub, inputs=[trajectory, scrub], outputs=[frame, caption], api_name="sampling_scrub",
                     preprocess=False, trigger_mode="always_last", show_progress="hidden", concurrency_limit=None)
         gif_button.click(tab.gif_for_page, inputs=trajectory, outputs=gif_file, api_name="sampling_gif",
@@ -363,8 +394,15 @@ def build_tab(resources) -> None:
                       show_progress="minimal", **model_common.MODEL_EVENTS)
         examples = gr.Examples(EXAMPLES, inputs=inputs, api_name="sample_fill",
                                label="Try: gold, water, fire with DDIM, bird with DDPM, and no prompt at all")
-        examples.load_input_event.then(
+        example_event = examples.load_input_event.then(
             tab.sample, inputs=inputs, outputs=run_outputs, api_name="sample_example", api_visibility="undocumented",
-            preprocess=False, show_progress="minimal", **model_common.MODEL_EVENTS).success(
+            preprocess=False, show_progress="minimal", **model_common.MODEL_EVENTS)
+        example_event.success(
             tab.analyse, inputs=trajectory, outputs=analysis_outputs, api_name="sampling_analysis_example",
             api_visibility="undocumented", preprocess=False, show_progress="minimal", **model_common.MODEL_EVENTS)
+        example_event.success(tab.player_frames, inputs=trajectory, outputs=player, api_name="sampling_player_example",
+                              api_visibility="undocumented", preprocess=False, show_progress="hidden")
+        stop.click(None, cancels=[run_event, example_event], api_visibility="private")
+
+        build_comparison(resources, prompt, sampler, steps, guidance, seed, count)
+        build_walk(resources, guidance, seed)
