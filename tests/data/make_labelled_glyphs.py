@@ -1,11 +1,14 @@
 """Regenerate ``labelled_glyphs.npz``: generated glyphs with the radical seen in each by eye.
 
-Thirty-two samples of the shipped pipeline over the README's prompts and the empty
-prompt, guidance 0-3, DPM-Solver++; each glyph is labelled by eye afterwards, from the
-contact sheet this writes (``labelled_glyphs.png``), with the radical that is visible
-(0 = none or unclear), whatever the prompt asked for; :data:`SEEN` records them. Run
-from the repository root: ``PYTHONPATH=. python tests/data/make_labelled_glyphs.py`` (or
-with ``model_dir --suffix _64`` for another model's glyphs, saved unlabelled).
+Thirty-two samples of a pipeline over the README's prompts and the empty prompt,
+guidance 0-3, DPM-Solver++; each glyph is labelled by eye afterwards, from the contact
+sheet this writes (``labelled_glyphs{suffix}.png``), with the radical that is visible
+(0 = none or unclear), whatever the prompt asked for. Two sets are kept: :data:`SEEN`
+for the 32x32 model shipped until 2026-12-02 (no suffix) and :data:`SEEN_64` for the
+64x64 model at training step 3,890 (``--suffix _64``); the glyphs are data, so the tests
+do not depend on which model is shipped. Run from the repository root:
+``PYTHONPATH=. python tests/data/make_labelled_glyphs.py [model_dir] [--suffix _64]``;
+a suffix without labels here saves the glyphs unlabelled, to be labelled by eye.
 """
 
 from __future__ import annotations
@@ -40,6 +43,22 @@ SEEN = [  # (radical seen by eye, 0 = none or unclear; what was seen), one per g
  (9, "亻 + 奥-like"), (154, "龶 over 貝 (責)"), (120, "糸 + 戎 (絨), broken"),
  (0, "unclear left component + 乘-like"), (159, "車 + 召 (軺)"), (170, "阝 + 艮 (限)"),
 ]
+SEEN_64 = [
+ (167, "钅 + 夌-like"), (167, "金 + 夋 (鋑)"), (167, "钅 + 艮 (银)"), (167, "钅 + 睘-like"),
+ (167, "钅 + 巢-like"), (167, "钅 + 寽 (锊)"),
+ (85, "氵 + 尸-enclosure"), (85, "氵 + 夋 (浚)"),
+ (86, "火 + 冒-like"), (86, "火 + 夋 (焌)"),
+ (196, "木-like + 鳥"), (196, "女-like + 鳥"), (196, "a boxed component + 鳥"),
+ (195, "魚 + 喬 (鱎)"), (195, "魚 + 夋 (鮻)"),
+ (104, "疒 + 咅-like"), (104, "疒 + 登-like"),
+ (149, "言 + 晃-like"), (149, "言 + 侖-like"), (149, "言 + 兌-like (說)"),
+ (142, "虫 + 晃-like"), (142, "虫 + 莫 (蟆)"),
+ (75, "木 + 奇-like"), (75, "木 + 交 (校)"),
+ (140, "艹 over 走-like"), (140, "艹 over 夋-like"),
+ (0, "豸-like + 豕-like, unclear"), (0, "臼-like over 言-like, unclear"), (30, "口 + 耑 (喘)"),
+ (0, "罒-like over 目 and 𧘇-like, unclear"), (46, "山 + 㠯-like"), (142, "虫 + 皮 (蚾)"),
+]
+LABELS = {"": SEEN, "_64": SEEN_64}
 HERE = Path(__file__).resolve().parent
 
 
@@ -75,9 +94,9 @@ def main():
     suffix = sys.argv[sys.argv.index("--suffix") + 1] if "--suffix" in sys.argv else ""
     args = [a for a in args if a != suffix]
     ink, meta = generate(args[0] if args else None)
-    # the labels belong to the shipped model's glyphs; another model's glyphs are saved unlabelled
-    labels = {} if args else {"labels": np.array([s[0] for s in SEEN], np.int16), "notes": np.array([s[1] for s in SEEN])}
-    out = HERE / f"{'un' if args else ''}labelled_glyphs{suffix}.npz"
+    seen = LABELS.get(suffix) if suffix or not args else None  # another model without a suffix: unlabelled
+    labels = {"labels": np.array([r for r, _ in seen], np.int16), "notes": np.array([n for _, n in seen])} if seen else {}
+    out = HERE / f"{'' if seen else 'un'}labelled_glyphs{suffix}.npz"
     np.savez_compressed(out, images=ink, **labels, prompts=np.array([m[0] for m in meta]),
                         guidance=np.array([m[1] for m in meta], np.float32),
                         steps=np.array([m[2] for m in meta], np.int16), seeds=np.array([m[3] for m in meta], np.int32))
