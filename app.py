@@ -22,7 +22,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from tabs import endpoints, housekeeping, resources
+from tabs import cache_files, endpoints, housekeeping, resources
 
 # In learning order. Model tabs are optional modules.
 TAB_MODULES = (
@@ -115,6 +115,7 @@ def build_demo() -> gr.Blocks:
     endpoints.tighten(demo)
     # session state with a time-to-live and a byte budget, cached files swept by age and size
     demo.housekeeping_stop = housekeeping.install(demo)
+    cache_files.install()  # a picture many students fetch is written once, atomically
     return demo
 
 

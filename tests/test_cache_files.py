@@ -1,0 +1,61 @@
+"""Cached pictures are written once and atomically (tabs/cache_files.py), so concurrent downloads of the same one stay whole."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from gradio import processing_utils
+from PIL import Image
+
+from tabs import cache_files
+
+
+def test_same_content_is_kept_not_rewritten(tmp_path):
+    path = tmp_path / "abc" / "image.png"
+    cache_files.write_once(path, b"x" * 1000)
+    inode = path.stat().st_ino
+    with open(path, "rb") as reader:  # a download in progress
+        cache_files.write_once(path, b"x" * 1000)
+        assert reader.read() == b"x" * 1000
+    assert path.stat().st_ino == inode
+
+
+def test_a_reader_keeps_whole_bytes_while_the_file_is_replaced(tmp_path):
+    path = tmp_path / "image.png"
+    cache_files.write_once(path, b"a" * 5000)
+    with open(path, "rb") as reader:
+        cache_files.write_once(path, b"b" * 7000)  # different size: replaced by rename
+        assert reader.read() == b"a" * 5000
+    assert path.read_bytes() == b"b" * 7000
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".part")]
+
+
+def test_concurrent_identical_pictures_never_read_short(tmp_path):
+    image = Image.new("L", (64, 64), 128)
+    cache_files.install()
+    first = processing_utils.save_pil_to_cache(image, str(tmp_path), format="png")
+    size = os.path.getsize(first)
+    short = []
+
+    def writer():
+        for _ in range(200):
+            processing_utils.save_pil_to_cache(image, str(tmp_path), format="png")
+
+    def reader():
+        for _ in range(400):
+            with open(first, "rb") as handle:
+                if len(handle.read()) != size:
+                    short.append(1)
+
+    threads = [threading.Thread(target=writer) for _ in range(2)] + [threading.Thread(target=reader)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not short
+
+
+def test_the_app_installs_it(app_server):
+    assert processing_utils.save_pil_to_cache is cache_files.save_pil_to_cache
+    assert processing_utils.save_bytes_to_cache is cache_files.save_bytes_to_cache
