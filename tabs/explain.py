@@ -133,7 +133,7 @@ def plain_markdown(tab_id: str) -> str:
     text = PLAIN[tab_id]
     used = terms(text)
     linked = TERM.sub(lambda m: f"[{m.group(1)}](#{anchor(tab_id, m.group(2) or m.group(1))})", text)
-    entries = "".join(f'<dt id="{anchor(tab_id, term)}">{term}</dt><dd>{GLOSSARY[term]}</dd>' for term in used)
+    entries = "".join(f'<dt id="{anchor(tab_id, term)}"><b>{term}</b></dt><dd style="margin: 0 0 0.4em 1.2em">{GLOSSARY[term]}</dd>' for term in used)
     return (f"{linked}\n\n<details class=\"glossary\"><summary>Glossary: the linked words</summary>"
             f"<dl>{entries}</dl></details>")
 

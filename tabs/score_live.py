@@ -1,7 +1,7 @@
 """The Score field tab's live section: a network learns the score in the session, streamed.
 
 API:
-    /learn_score() -> streams (exact figure, learned figure with its error, status); the last is the end state
+    /learn_score() -> streams (exact and learned figures at t = 20, the same at t = 600, status); the last is the end state
 """
 
 from __future__ import annotations
@@ -21,16 +21,17 @@ ARROW_QUANTILE = 0.5
 
 PLAIN = f"""
 #### Watch a network learn the score
-Press the button and a small network learns the arrows from noisy examples, here and now, in a few
-seconds. First it only sees dots with a little noise (step t = {SMALL_T}): it learns the arrows near the
-data well, but far from the data it has seen no examples, and its arrows there are wrong (red). Then a
-fresh network sees every amount of noise: with a lot of noise (t = {LARGE_T}) the examples cover the whole
-picture, and its arrows are right almost everywhere.
+Press the button and a small network learns the arrows from noisy examples, here and now, in about ten
+seconds; beside the exact arrows it draws the learned ones, over a colour that shows how wrong they
+are. First it only sees dots with a little noise (the first pair of pictures, step t = {SMALL_T}): it learns the arrows near
+the data well, but outside the dashed line it has seen no examples, and there its arrows are wrong. Then a
+fresh network sees every amount of noise: with a lot of noise (the second pair, t = {LARGE_T}) the examples cover the
+whole picture, and its arrows are right almost everywhere.
 """
 
 DETAILS = r"""
 Both networks are the tab's score network (the same loss, denoising score matching in noise-prediction
-form), smaller: three layers of 64, batches of 256, 1,500 Adam steps each, seed 0, one CPU thread.
+form), smaller: three layers of 64, batches of 256, 1,000 Adam steps each (learning rate up to 0.004), seed 0, one CPU thread.
 The first draws its noise level from one value, $\bar\alpha_{20}$; the second uniformly in
 $\log(\bar\alpha / (1 - \bar\alpha))$ over both schedules' range, as the shipped network. The colour is
 the error $|s_\theta - \nabla \log q_t| \,/\, \max(|\nabla \log q_t|, m)$, with $m$ the median $|\nabla \log q_t|$ over
@@ -39,7 +40,7 @@ its peak. Why one small noise level is not enough and many are: Song & Ermon (20
 by estimating gradients of the data distribution"; the loss: Vincent (2011).
 """
 
-PLACEHOLDER = "Press “Learn the score” (about 15 seconds)."
+PLACEHOLDER = "Press “Learn the score” (about ten seconds)."
 
 
 def percent(value: float) -> str:
@@ -75,45 +76,48 @@ class LiveScore:
 
     @validate.guarded("Learning the score")
     def learn(self):
-        """Train at one small noise level, then over all; stream both beside the exact score.
+        """Train at one small noise level, then over all; stream each beside the exact score.
 
         Yields:
-            (exact figure or ``gr.skip()``, learned-score figure coloured by its error, Markdown status);
-            the last carries the measured errors of both networks.
+            (exact figure at t = SMALL_T, learned figure at SMALL_T, exact figure at LARGE_T, learned
+            figure at LARGE_T, Markdown status); figures not changed are ``gr.skip()``; the learned
+            figures are coloured by their error; the last status carries both networks' measured errors.
         """
+        from glyffuser.distributions.mapflow import MAP_EXTENT
         from glyffuser.distributions.score_live import ONE_LEVEL, LivePlan, learn_live
         from viz.score import error_figure
 
         start = time.perf_counter()
         axis, fields = self._fields()
         cell = float(axis[1] - axis[0])
-        plan, shown, reference, measured = LivePlan(), None, None, {}
-        for frame in learn_live(self.res.standard_map(), self.res.map_bandwidth(), fields[SMALL_T].abar, plan):
+        exact = {t: self._exact_figure(fields[t], t, axis) for t in (SMALL_T, LARGE_T)}
+        first, measured = True, {}
+        for frame in learn_live(self.res.standard_map(), self.res.map_bandwidth(), fields[SMALL_T].abar, LivePlan()):
             t = SMALL_T if frame.phase == ONE_LEVEL else LARGE_T
             field = fields[t]
-            exact = gr.skip()
-            if shown != t:
-                exact, reference = self._exact_figure(field, t, axis)
-                shown = t
             learned, error = field.errors(frame.net)
             near, away = field.median_errors(error)
-            title = f"learned at {frame.phase}, t = {t}: step {frame.step}/{frame.steps}"
-            figure = error_figure(axis, field.nodes, learned, error, field.away, cell, title, reference=reference)
-            status = (f"Training at **{frame.phase}**, shown at t = {t}: step {frame.step} of {frame.steps}, "
+            title = f"learned from {frame.phase}, t = {t}: step {frame.step}/{frame.steps}"
+            figure = error_figure(axis, field.nodes, learned, error, field.away, cell, title, reference=exact[t][1],
+                                  extent=MAP_EXTENT)
+            status = (f"Training on **{frame.phase}**, shown at t = {t}: step {frame.step} of {frame.steps}, "
                       f"loss {frame.loss:.3f}. Median error near the data {percent(near)}, away from it {percent(away)}.")
             if frame.step == frame.steps:
                 measured[frame.phase] = (near, away, *fields[SMALL_T].median_errors(fields[SMALL_T].errors(frame.net)[1]))
             if len(measured) == 2:
                 status = self._verdict(measured, time.perf_counter() - start)
-            yield exact, figure, status
+            small = (exact[SMALL_T][0] if first else gr.skip(), figure if t == SMALL_T else gr.skip())
+            large = (exact[LARGE_T][0] if first else gr.skip(), figure if t == LARGE_T else gr.skip())
+            first = False
+            yield *small, *large, status
 
     @staticmethod
     def _verdict(measured: dict, seconds: float) -> str:
-        from glyffuser.distributions.score_live import ALL_LEVELS, ONE_LEVEL
+        from glyffuser.distributions.score_live import ALL_LEVELS, ONE_LEVEL, LivePlan
 
         one_near, one_away = measured[ONE_LEVEL][:2]
         all_near, all_away, all_small_near, all_small_away = measured[ALL_LEVELS]
-        return (f"Done in {seconds:.1f} s (2 × 1,500 steps). Trained at one small noise level only (t = {SMALL_T}), "
+        return (f"Done in {seconds:.1f} s (2 × {LivePlan().steps:,} steps). Trained at one small noise level only (t = {SMALL_T}), "
                 f"the network's score is off by a median **{percent(one_away)} away from the data** against "
                 f"{percent(one_near)} near it: it never saw examples out there. Trained over all noise levels and "
                 f"read at t = {LARGE_T}, where the noise spreads the examples over the plane, it is off by "
@@ -132,10 +136,11 @@ def build_section(resources) -> None:
     with gr.Row(equal_height=False):
         learn = gr.Button("Learn the score", variant="primary", elem_id="score-learn", scale=0, min_width=200)
         status = common.note(PLACEHOLDER, elem_id="score-learn-status")
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=1, min_width=320):
-            exact_plot = common.plot(elem_id="score-learn-exact")
-        with gr.Column(scale=1, min_width=320):
-            learned_plot = common.plot(elem_id="score-learn-learned")
-    learn.click(live.learn, inputs=None, outputs=[exact_plot, learned_plot, status], api_name="learn_score",
+    plots = []
+    for t in (SMALL_T, LARGE_T):
+        with gr.Row(equal_height=False):
+            for name in ("exact", "learned"):
+                with gr.Column(scale=1, min_width=320):
+                    plots.append(common.plot(elem_id=f"score-learn-{name}-{t}"))
+    learn.click(live.learn, inputs=None, outputs=[*plots, status], api_name="learn_score",
                 concurrency_limit=1, concurrency_id="learn-score", show_progress="hidden")

@@ -203,7 +203,7 @@ ERROR_MAX = 1.0  # errors of 100% and more share the darkest colour
 
 
 def error_figure(axis: np.ndarray, nodes: np.ndarray, scores: np.ndarray, error: np.ndarray, away: np.ndarray,
-                 cell: float, title: str, reference: float | None = None) -> go.Figure:
+                 cell: float, title: str, reference: float | None = None, extent: float = 4.0) -> go.Figure:
     """Learned score arrows over their error, with the edge of the data drawn.
 
     Args:
@@ -215,6 +215,7 @@ def error_figure(axis: np.ndarray, nodes: np.ndarray, scores: np.ndarray, error:
         cell: spacing of the grid.
         title: the figure's title.
         reference: the magnitude drawn at half the longest arrow (pass the exact field's).
+        extent: the axes span ``[-extent, extent]`` (the exact field's figure's).
 
     Returns:
         A square Plotly figure: traces "error" (heatmap), "edge of the data" (contour),
@@ -223,7 +224,6 @@ def error_figure(axis: np.ndarray, nodes: np.ndarray, scores: np.ndarray, error:
     k = len(axis)
     drawn, _ = arrow_vectors(scores, cell, reference=reference)
     ax, ay = quiver_lines(nodes, drawn)
-    half = cell / 2
     return go.Figure([
         go.Heatmap(x=axis, y=axis, z=np.minimum(error, ERROR_MAX).reshape(k, k), zmin=0, zmax=ERROR_MAX,
                    colorscale=ERROR_SCALE, name="error", hoverinfo="skip",
@@ -234,4 +234,4 @@ def error_figure(axis: np.ndarray, nodes: np.ndarray, scores: np.ndarray, error:
         go.Scatter(x=ax, y=ay, mode="lines", name="score", hoverinfo="skip", line=dict(color=ARROW_COLOR, width=1.2)),
         go.Scatter(x=nodes[:, 0], y=nodes[:, 1], mode="markers", name="nodes", marker=dict(size=6, color="rgba(0,0,0,0)"),
                    customdata=error, hovertemplate="x = (%{x:.2f}, %{y:.2f})<br>error %{customdata:.0%}<extra></extra>"),
-    ], layout=_square_layout(np.array([axis[0] - half, axis[-1] + half]), title, "learn"))
+    ], layout=_square_layout(np.array([-extent, extent]), title, "learn"))

@@ -37,10 +37,10 @@ class LivePlan:
     hidden: int = 64
     layers: int = 3
     batch: int = 256
-    steps: int = 1500  # per training
-    lr: float = 3e-3
+    steps: int = 1000  # per training
+    lr: float = 4e-3
     seed: int = 0
-    report_every: int = 150  # a frame after this many steps
+    report_every: int = 100  # a frame after this many steps
 
     def config(self, bandwidth: float) -> ScoreNetConfig:
         return ScoreNetConfig(hidden=self.hidden, layers=self.layers, batch=self.batch, steps=self.steps,
