@@ -144,7 +144,13 @@ class CompareView:
         meters = self._meters(vary, columns, headers, inks)
         shared = "; DDPM adds fresh noise at every step, drawn per column here" if (
             vary == "prompt" and columns[0]["sampler"] == "ddpm") else ""
-        caption = (f"Finished {len(columns)} columns in {seconds:.1f} s. Every column starts from the same noise "
+        first = columns[0]
+        settings = {"prompt": f"“{model_common.quoted(first['prompt'])}”" if first["prompt"] else "no prompt",
+                    "sampler": SAMPLER_NAMES[first["sampler"]], "steps": f"{first['steps']} steps",
+                    "guidance w": f"w = {first['guidance']:g}"}
+        fixed = ", ".join(text for kind, text in settings.items() if kind != vary)
+        caption = (f"Finished {len(columns)} columns ({fixed}; {first['n']} glyphs each) in {seconds:.1f} s. "
+                   "Every column starts from the same noise "
                    f"(glyph i from seed {columns[0]['seed']} + i){shared}; only {vary} differs. Press play to "
                    "watch them side by side.")
         yield frames.value(), meters, caption

@@ -2,7 +2,7 @@
 // props.value.frames, and are flipped here in the browser, so playback needs no server call.
 // Controls: play/pause, previous, next, a step slider and a speed; keys when the player has
 // focus: space plays or pauses, ← → step, Home / End jump. Data attributes of .player-root report
-// what is shown (data-index, data-shown: frames drawn so far, data-fps: rate of the last play).
+// what is shown (data-run: the run's id, data-index, data-shown: frames drawn so far, data-fps: rate of the last play).
 (() => {
   const state = { run: null, index: -1, playing: false, fps: 20, last: 0, raf: 0, shown: 0, playStart: 0, playFrames: 0 };
   element.classList.add("player-root");  // the data attributes below live on this element
@@ -97,6 +97,7 @@
     if (speed) speed.value = String(state.fps);
     if (!list.length) { pause(); state.index = -1; return; }
     if (props.value.run !== state.run) { state.run = props.value.run; pause(); state.index = -1; }
+    element.dataset.run = String(state.run);
     const followEnd = !state.playing && (state.index < 0 || state.index >= Number(element.dataset.count || 0) - 1);
     element.dataset.count = String(list.length);
     if (state.index >= list.length || followEnd) show(list.length - 1);

@@ -335,7 +335,7 @@ def build_tab(resources) -> None:
             with gr.Column(scale=1, min_width=260):
                 prompt = gr.Textbox(value=DEFAULTS[0], label="prompt (English; empty = unconditional)", max_lines=1,
                                     elem_id="sampling-prompt")
-                sampler = gr.Radio(list(SAMPLERS), value=DEFAULTS[1], label="sampler",
+                sampler = gr.Radio(list(SAMPLERS), value=DEFAULTS[1], label="sampler", elem_id="sampling-sampler",
                                    info="ddpm: Ho et al. 2020 (stochastic); ddim: Song et al. 2021; "
                                         "dpm: DPM-Solver++ 2M, Lu et al. 2022")
                 steps = gr.Slider(1, MAX_STEPS, value=DEFAULTS[2], step=1, label="steps", elem_id="sampling-steps",

@@ -104,7 +104,7 @@ def build_section(resources, guidance, seed) -> None:
             count = gr.Slider(1, MAX_SEEDS, value=DEFAULTS[3], step=1, label="glyphs per point (seeds)", elem_id="walk-count")
             steps = gr.Slider(1, 250, value=DEFAULTS[4], step=1, label="steps", elem_id="walk-steps")
             sampler = gr.Radio(list(WALK_SAMPLERS), value=DEFAULTS[5], label="sampler",
-                               info="deterministic samplers only")
+                               info="deterministic samplers only", elem_id="walk-sampler")
         with gr.Row():
             run = gr.Button("Walk from A to B", variant="primary", elem_id="walk-run")
             stop = gr.Button("Stop", variant="stop", elem_id="walk-stop")
