@@ -2,6 +2,9 @@
 
 Every code point in the CJK Unified Ideographs block (U+4E00-U+9FFF) that has a
 ``kDefinition``, a ``kRSUnicode`` and a real glyph in the font becomes one row.
+The shipped file is 64x64; ``--size 128`` renders the article's 128x128 glyphs
+(to another file: ``data/glyphs128.npz`` by default), ``--limit N`` only the first N
+code points of the block (a quick check of the sources).
 """
 
 from __future__ import annotations
@@ -58,16 +61,16 @@ def select_rows(unihan: dict, renderer: GlyphRenderer, codepoints) -> tuple[list
     return rows, skipped
 
 
-def build_arrays(unihan: dict, face: FontFace, codepoints=range(BLOCK[0], BLOCK[1] + 1)):
+def build_arrays(unihan: dict, face: FontFace, codepoints=range(BLOCK[0], BLOCK[1] + 1), size: int = IMAGE_SIZE):
     """Render and collect the dataset arrays (see :mod:`glyffuser.data.store`).
 
     Returns:
-        (arrays dict, BuildReport).
+        (arrays dict with images (N, size, size) uint8, BuildReport).
     """
     start = time.perf_counter()
-    renderer = GlyphRenderer(face, IMAGE_SIZE)
+    renderer = GlyphRenderer(face, size)
     rows, skipped = select_rows(unihan, renderer, codepoints)
-    images = np.zeros((len(rows), IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    images = np.zeros((len(rows), size, size), np.uint8)
     for i, (cp, _, _) in enumerate(rows):
         ink = renderer.render(chr(cp))
         if ink.max() == 0:  # a mapped but empty glyph is tofu too
@@ -86,40 +89,56 @@ def build_arrays(unihan: dict, face: FontFace, codepoints=range(BLOCK[0], BLOCK[
     return arrays, BuildReport(len(rows), skipped, time.perf_counter() - start)
 
 
-def build(unihan_source=None, font_source=None, out: Path = GLYPHS_FILE) -> tuple[dict, BuildReport]:
+def default_out(size: int) -> Path:
+    """Where ``build --size`` writes: the shipped file at 64, ``data/glyphs<size>.npz`` otherwise."""
+    return GLYPHS_FILE if size == IMAGE_SIZE else GLYPHS_FILE.parents[1] / "data" / f"glyphs{size}.npz"
+
+
+def build(unihan_source=None, font_source=None, out: Path | None = None, size: int = IMAGE_SIZE,
+          limit: int = 0) -> tuple[dict, BuildReport]:
     """Build the dataset from its sources and write it with its manifest.
+
+    Args:
+        out: the .npz to write (default :func:`default_out`).
+        size: glyph side in pixels (64 is the shipped dataset; 128 the article's).
+        limit: render only the first ``limit`` code points of the block (0: all).
 
     Returns:
         (manifest dict, BuildReport).
     """
+    if size < 8 or size > 512:
+        raise ValueError(f"--size {size}: choose a side between 8 and 512 pixels")
+    out = Path(out) if out else default_out(size)
     unihan, version = read_unihan(unihan_source)
     face = find_font(font_source)
-    arrays, report = build_arrays(unihan, face)
+    last = BLOCK[1] + 1 if not limit else min(BLOCK[0] + limit, BLOCK[1] + 1)
+    arrays, report = build_arrays(unihan, face, range(BLOCK[0], last), size)
     manifest = {
         "description": "CJK Unified Ideographs U+4E00-U+9FFF with an English kDefinition, rendered in Noto Sans CJK SC",
         "unihan_version": version,
         "font": face.name,
         "font_version": face.version,
-        "image_size": IMAGE_SIZE,
+        "image_size": size,
         "count": report.kept,
         "skipped": dict(report.skipped),
-        "block": [f"U+{BLOCK[0]:04X}", f"U+{BLOCK[1]:04X}"],
+        "block": [f"U+{BLOCK[0]:04X}", f"U+{last - 1:04X}"],
         "licences": LICENCES,
     }
-    return save_arrays(Path(out), arrays, manifest), report
+    return save_arrays(out, arrays, manifest), report
 
 
-def uncaptioned_images(unihan_source=None, font_source=None, codepoints=range(BLOCK[0], BLOCK[1] + 1)) -> tuple[np.ndarray, np.ndarray]:
+def uncaptioned_images(unihan_source=None, font_source=None, codepoints=range(BLOCK[0], BLOCK[1] + 1),
+                       size: int = IMAGE_SIZE) -> tuple[np.ndarray, np.ndarray]:
     """The block's glyphs that have no ``kDefinition``: examples without a caption.
 
     They teach the unconditional model (the null prompt) more shapes than the
     captioned rows alone. Needs the same sources as :func:`build`.
 
     Returns:
-        (images (U, 64, 64) uint8 ink, codepoints (U,) int32), blank and tofu glyphs left out.
+        (images (U, size, size) uint8 ink, codepoints (U,) int32), blank and tofu glyphs left out.
     """
     unihan, _ = read_unihan(unihan_source)
-    renderer = GlyphRenderer(find_font(font_source), IMAGE_SIZE)
+    renderer = GlyphRenderer(find_font(font_source), size)
     chosen = [cp for cp in codepoints if "kDefinition" not in unihan.get(cp, {}) and renderer.has_glyph(chr(cp))]
     images = np.stack([np.round(renderer.render(chr(cp)) * 255).astype(np.uint8) for cp in chosen])
     keep = images.reshape(len(chosen), -1).max(axis=1) > 0

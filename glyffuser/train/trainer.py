@@ -23,14 +23,17 @@ guidance stays one pass without a separate teacher.
 Resumable: the full state (weights, EMA, optimiser, step, data order) is
 written atomically every ``checkpoint_seconds``; rerunning the same command
 continues from it. All randomness comes from explicit ``torch.Generator``s.
+
+One process or many: ``accelerate launch -m glyffuser.train`` runs the same loop on
+N processes, each on its slice of every global batch
+(:mod:`glyffuser.train.distributed`); a checkpoint resumes on any number of processes.
+``--preset article`` trains the article's 128×128 network (:mod:`glyffuser.train.presets`).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
-import io
 import json
 import sys
 import time
@@ -41,6 +44,7 @@ import torch
 import torch.nn.functional as F
 
 from glyffuser.data import load_glyphs
+from glyffuser.data.store import GLYPHS_FILE
 from glyffuser.data.dataset import resize_images
 from glyffuser.data.store import atomic_write
 from glyffuser.diffusion.schedule import NoiseSchedule
@@ -53,8 +57,9 @@ from glyffuser.model.unet import (
     repatch_state,
     save_model,
 )
-
-LOG_FIELDS = ["step", "epoch", "loss", "glyphs_per_s", "elapsed_s"]
+from glyffuser.train.distributed import Processes
+from glyffuser.train.logs import LOG_FIELDS, append_log, joined_log  # noqa: F401  (joined_log: tests import it from here)
+from glyffuser.train.presets import model_config_for, preset_values
 SAMPLE_PROMPTS = ("gold", "water", "fire", "tree", "grass", "insect", "sickness", "bird", "fish", "speech")
 
 
@@ -79,7 +84,10 @@ class TrainConfig:
     sample_every: int = 2000
     checkpoint_seconds: float = 120.0
     limit: int = 0  # train on the first N glyphs only (0 = all), for quick tests
-    size: str = "base"  # "base" or "tiny" (tests)
+    size: str = "base"  # "base", "tiny" (tests) or "article" (the article's 128x128 network)
+    preset: str = ""  # "article": the article's network and 128x128 data (flags given win)
+    data: str = ""  # a glyph dataset .npz (default: the shipped 64x64 assets/glyphs.npz)
+    engine: str = "accelerate"  # "accelerate" (1 or N processes) or "plain" (one process, no Accelerate)
     teacher: str = ""  # a trained model's folder: distil its guidance into one pass
     guidance_max: float = 8.0  # distillation draws w ~ U[0, guidance_max]
     init: str = ""  # a model folder whose weights start a new run (the same network), e.g. to go on distilling a shipped student
@@ -91,12 +99,6 @@ class TrainConfig:
     uncaptioned: int = 0  # 1: add the block's glyphs without a definition as null-prompt examples
     self_guidance: float = 0.0  # share of captioned examples trained on the one-pass guided target
     threads: int = 0  # torch intra-op threads (0: torch's default); 1 wastes less on a machine shared with other work
-
-
-def model_config_for(size: str) -> ModelConfig:
-    if size == "tiny":
-        return ModelConfig(block_out_channels=(8, 16, 16), attention_heads=2, norm_num_groups=4)
-    return ModelConfig()
 
 
 def run_model_config(cfg: TrainConfig, teacher: GlyphUNet | None) -> ModelConfig:
@@ -168,15 +170,15 @@ def load_text_cache(out: Path, definitions, device, variants: int = 1, seed: int
     return states, masks, null.cpu(), null_mask.cpu()
 
 
-def load_uncaptioned(out: Path) -> torch.Tensor:
-    """(U, 64, 64) float32 ink of the block's glyphs without a definition, rendered once into the run folder."""
+def load_uncaptioned(out: Path, size: int = 64) -> torch.Tensor:
+    """(U, size, size) float32 ink of the block's glyphs without a definition, rendered once into the run folder."""
     import numpy as np
 
-    cache = out / "uncaptioned.npz"
+    cache = out / ("uncaptioned.npz" if size == 64 else f"uncaptioned{size}.npz")
     if not cache.exists():
         from glyffuser.data.build import uncaptioned_images
 
-        images, codepoints = uncaptioned_images()
+        images, codepoints = uncaptioned_images(size=size)
         atomic_write(cache, lambda tmp: np.savez_compressed(open(tmp, "wb"), images=images, codepoints=codepoints))
     with np.load(cache) as saved:
         return torch.from_numpy(saved["images"].astype(np.float32) / 255.0)
@@ -185,34 +187,41 @@ def load_uncaptioned(out: Path) -> torch.Tensor:
 class Trainer:
     """Holds the model, EMA copy, optimiser, data and RNG state of one run."""
 
-    def __init__(self, cfg: TrainConfig):
+    def __init__(self, cfg: TrainConfig, processes: Processes | None = None):
         self.cfg = cfg
         self.out = Path(cfg.out)
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.device = torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available() else
-                                   ("cpu" if cfg.device == "auto" else cfg.device))
-        glyphs = load_glyphs()
+        self.processes = processes or Processes(cfg.engine, cfg.device)
+        self.device = self.processes.device
+        self.processes.part(cfg.batch_size)  # fails early when the batch does not split
+        if self.processes.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+        glyphs = load_glyphs(cfg.data or GLYPHS_FILE)
         count = cfg.limit or len(glyphs)
         self.teacher = load_model(cfg.teacher, self.device).requires_grad_(False) if cfg.teacher else None
         self.model_config = run_model_config(cfg, self.teacher)
         if cfg.self_guidance and not (self.model_config.guidance_embedding and not self.teacher):
             raise ValueError("--self-guidance needs a guidance-embedded model from --init (a distilled student), and no --teacher")
+        if glyphs.images.shape[-1] < self.model_config.image_size:
+            raise ValueError(f"the {self.model_config.image_size}x{self.model_config.image_size} network needs glyphs at least that size; "
+                             f"{cfg.data or GLYPHS_FILE} holds {glyphs.images.shape[-1]}x{glyphs.images.shape[-1]}: build them with "
+                             f"`python -m glyffuser.data build --size {self.model_config.image_size} --out FILE` and pass --data FILE")
         images = glyphs.images[:count]
-        if cfg.uncaptioned:
-            import numpy as np
+        with self.processes.main_first():  # the main process renders and encodes the caches, the others read them
+            if cfg.uncaptioned:
+                import numpy as np
 
-            images = np.concatenate([images, load_uncaptioned(self.out).numpy()])
+                images = np.concatenate([images, load_uncaptioned(self.out, images.shape[-1]).numpy()])
+            states, masks, null, null_mask = load_text_cache(self.out, glyphs.definitions[:count], self.device,
+                                                             cfg.caption_variants, cfg.seed, cfg.word_dropout)
         self.captioned = count  # rows past this have no caption: always the null prompt
         self.images = (resize_images(images, self.model_config.image_size) * 2 - 1).to(self.device)
-        states, masks, null, null_mask = load_text_cache(self.out, glyphs.definitions[:count], self.device,
-                                                         cfg.caption_variants, cfg.seed, cfg.word_dropout)
         self.states, self.masks = states.to(self.device), masks.to(self.device)
         self.null, self.null_mask = null.to(self.device), null_mask.to(self.device)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
             torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
         self.schedule = NoiseSchedule.create(self.model_config.schedule)
-        torch.manual_seed(cfg.seed)  # only the initial weights
+        torch.manual_seed(cfg.seed)  # only the initial weights (the same on every process)
         if self.teacher:
             self.model = student_of(self.teacher, cfg.guidance_max).to(self.device)
         else:
@@ -221,7 +230,9 @@ class Trainer:
         self.init_record = self._load_init(cfg.init) if cfg.init else None
         self.ema = GlyphUNet(self.model_config).to(self.device).eval().requires_grad_(False)
         self.ema.load_state_dict(self.model.state_dict())
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        optimizer = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        # self.model stays the bare network (EMA, checkpoints, export); self.net is what the step calls (DDP on N processes)
+        self.net, self.optimizer = self.processes.prepare(self.model, optimizer)
         self.data_gen = torch.Generator().manual_seed(cfg.seed)
         self.noise_gen = torch.Generator(self.device).manual_seed(cfg.seed + 1)
         rows = len(self.images)
@@ -241,7 +252,7 @@ class Trainer:
 
     # --- data -----------------------------------------------------------------
     def next_indices(self) -> torch.Tensor:
-        """(B,) dataset rows; a fresh permutation per epoch from ``data_gen``."""
+        """(B,) dataset rows of the global batch; a fresh permutation per epoch from ``data_gen``."""
         take = []
         need = self.cfg.batch_size
         while need > 0:
@@ -255,42 +266,59 @@ class Trainer:
         return torch.cat(take).to(self.device)
 
     # --- one step -------------------------------------------------------------
-    def captions_for(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Token states (B, L, D), masks (B, L) and a (B,) bool "has a caption" for dataset rows.
+    def _rand(self, batch: int, part: slice) -> torch.Tensor:
+        """U[0, 1) draws for a global batch of ``batch`` rows, this process's ``part`` of them."""
+        return torch.rand(batch, generator=self.noise_gen, device=self.device)[part]
+
+    def captions_for(self, idx: torch.Tensor, batch: int | None = None, part: slice = slice(None)) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Token states (b, L, D), masks (b, L) and a (b,) bool "has a caption" for dataset rows.
 
         Each captioned row takes one of its caption variants at random, plus ``text_noise``;
-        text dropout and the uncaptioned rows take the null prompt.
+        text dropout and the uncaptioned rows take the null prompt. The random choices are
+        drawn for the global batch of ``batch`` rows (default ``len(idx)``) and ``part`` of
+        them kept, so they do not depend on the number of processes.
+
+        Args:
+            idx: (b,) this process's dataset rows, ``part`` of the global batch.
         """
-        batch = len(idx)
-        variant = torch.randint(0, self.states.shape[1], (batch,), generator=self.noise_gen, device=self.device)
+        batch = batch or len(idx)
+        variant = torch.randint(0, self.states.shape[1], (batch,), generator=self.noise_gen, device=self.device)[part]
         row = idx.clamp(max=self.captioned - 1)
-        drop = torch.rand(batch, generator=self.noise_gen, device=self.device) < self.cfg.text_dropout
+        drop = self._rand(batch, part) < self.cfg.text_dropout
         drop |= idx >= self.captioned
         states, masks = self.states[row, variant].float(), self.masks[row, variant]
         if self.cfg.text_noise:
-            noise = torch.randn(states.shape, generator=self.noise_gen, device=self.device)
+            noise = torch.randn((batch, *states.shape[1:]), generator=self.noise_gen, device=self.device)[part]
             states = states + self.cfg.text_noise * noise * masks[..., None]
         text = torch.where(drop[:, None, None], self.null.float()[None], states)
         mask = torch.where(drop[:, None], self.null_mask[None], masks)
         return text, mask, ~drop
 
     def loss_on(self, idx: torch.Tensor) -> torch.Tensor:
-        x0 = self.images[idx]  # (B, 1, S, S)
+        """The mean loss of this process's slice of the global batch ``idx`` (B,).
+
+        Timesteps, noise and captions are drawn for all B rows on every process (the same
+        generator state everywhere) and sliced, so the global batch is the same for any
+        number of processes.
+        """
         batch = len(idx)
-        t = torch.randint(0, self.schedule.num_steps, (batch,), generator=self.noise_gen, device=self.device)
-        noise = torch.randn(x0.shape, generator=self.noise_gen, device=self.device)
-        text, mask, captioned = self.captions_for(idx)
+        part = self.processes.part(batch)
+        idx = idx[part]
+        x0 = self.images[idx]  # (b, 1, S, S), b = B / processes
+        t = torch.randint(0, self.schedule.num_steps, (batch,), generator=self.noise_gen, device=self.device)[part]
+        noise = torch.randn((batch, *x0.shape[1:]), generator=self.noise_gen, device=self.device)[part]
+        text, mask, captioned = self.captions_for(idx, batch, part)
         x_t = self.schedule.q_sample(x0, t, noise)
         guidance = None
         if self.teacher is not None:
-            guidance = torch.rand(batch, generator=self.noise_gen, device=self.device) * self.cfg.guidance_max
+            guidance = self._rand(batch, part) * self.cfg.guidance_max
             target = self.guided_target(x_t, t, text, mask, guidance)
         else:
             target = self.schedule.velocity(x0, t, noise)
             if self.cfg.self_guidance:
-                guidance, target = self.self_guided_target(x_t, t, text, mask, captioned, target)
+                guidance, target = self.self_guided_target(x_t, t, text, mask, captioned, target, batch, part)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-            pred = self.model(x_t, t, text, mask, guidance)
+            pred = self.net(x_t, t, text, mask, guidance)
         return F.mse_loss(pred.float(), target)
 
     @torch.no_grad()
@@ -305,16 +333,18 @@ class Trainer:
         return v_null + guidance[:, None, None, None] * (v_cond - v_null)
 
     @torch.no_grad()
-    def self_guided_target(self, x_t, t, text, mask, captioned, target) -> tuple[torch.Tensor, torch.Tensor]:
-        """Scales w (B,) and targets (B, 1, S, S) for ``--self-guidance``.
+    def self_guided_target(self, x_t, t, text, mask, captioned, target, batch: int | None = None,
+                           part: slice = slice(None)) -> tuple[torch.Tensor, torch.Tensor]:
+        """Scales w (b,) and targets (b, 1, S, S) for ``--self-guidance``.
 
         A share of captioned examples gets w ~ U[0, guidance_max] and the target
         v + (w − 1)(v_ema(x_t, c) − v_ema(x_t, ∅)); null-prompt examples get a random w
         and the plain v (the guided v of the null prompt is its v); the rest w = 1.
+        The draws are made for the global batch of ``batch`` rows (default ``len(x_t)``), ``part`` kept.
         """
-        batch = len(x_t)
-        draw = torch.rand(batch, generator=self.noise_gen, device=self.device) * self.cfg.guidance_max
-        guided = captioned & (torch.rand(batch, generator=self.noise_gen, device=self.device) < self.cfg.self_guidance)
+        batch = batch or len(x_t)
+        draw = self._rand(batch, part) * self.cfg.guidance_max
+        guided = captioned & (self._rand(batch, part) < self.cfg.self_guidance)
         guidance = torch.where(guided | ~captioned, draw, torch.ones_like(draw))
         if guided.any():
             pick = guided.nonzero()[:, 0]
@@ -336,7 +366,7 @@ class Trainer:
             group["lr"] = lr
         loss = self.loss_on(self.next_indices())
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        self.processes.backward(loss)  # averaged over the processes: the gradient of the global batch
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
         self.optimizer.step()
         with torch.no_grad():
@@ -350,6 +380,13 @@ class Trainer:
         return self.out / "state.pt"
 
     def save_state(self) -> None:
+        """Write the run's state (the bare network's weights: no DDP prefix), atomically; main process only.
+
+        The format is the single-process trainer's: the generators are shared by all
+        processes (:mod:`glyffuser.train.distributed`), so one copy resumes on any number.
+        """
+        if not self.processes.is_main:
+            return
         state = {
             "model": self.model.state_dict(), "ema": self.ema.state_dict(), "optimizer": self.optimizer.state_dict(),
             "step": self.step, "epoch": self.epoch, "cursor": self.cursor, "order": self.order,
@@ -368,7 +405,12 @@ class Trainer:
         self.step, self.epoch, self.cursor, self.elapsed = state["step"], state["epoch"], state["cursor"], state["elapsed"]
         self.order = state["order"].cpu()
         self.data_gen.set_state(state["data_gen"].cpu())
-        self.noise_gen.set_state(state["noise_gen"].cpu())
+        try:
+            self.noise_gen.set_state(state["noise_gen"].cpu())
+        except RuntimeError:  # a CPU generator's state on a GPU or back: another stream, seeded from the step
+            self.noise_gen.manual_seed(self.cfg.seed + 1 + self.step)
+            if self.processes.is_main:
+                print(f"the noise generator's state is from another device type: reseeded at step {self.step}", flush=True)
         return True
 
     def export(self, folder: Path, dtype=torch.float32) -> None:
@@ -415,74 +457,45 @@ def load_prompt_states(out: Path, prompts, device):
     return enc.states.to(device), enc.mask.to(device)
 
 
-def joined_log(paths: list[Path]) -> str | None:
-    """One loss CSV from the logs of consecutive runs: each later run's step, epoch and
-    elapsed_s go on from where the one before ended. None for no logs; one log as it is."""
-    if len(paths) <= 1:
-        return paths[0].read_text() if paths else None
-    rows, offset = [], {"step": 0, "epoch": 0.0, "elapsed_s": 0.0}
-    for path in paths:
-        with open(path) as handle:
-            part = list(csv.DictReader(handle))
-        for row in part:
-            rows.append({**row, "step": int(row["step"]) + offset["step"],
-                         "epoch": round(float(row["epoch"]) + offset["epoch"], 3),
-                         "elapsed_s": round(float(row["elapsed_s"]) + offset["elapsed_s"], 1)})
-        if rows:
-            offset = {k: type(v)(rows[-1][k]) for k, v in offset.items()}
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=LOG_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
-
-
-def append_log(path: Path, rows: list[dict], keep_until: int | None = None) -> None:
-    """Append loss rows to the CSV; on resume drop rows past the checkpoint's step."""
-    old = []
-    if path.exists():
-        with open(path) as handle:
-            old = [r for r in csv.DictReader(handle) if keep_until is None or int(r["step"]) <= keep_until]
-    def write(tmp):
-        with open(tmp, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=LOG_FIELDS)
-            writer.writeheader()
-            writer.writerows(old + rows)
-    atomic_write(path, write)
-
-
 def train(cfg: TrainConfig) -> Trainer:
-    """Train until ``minutes`` or ``max_steps``, checkpointing as it goes."""
+    """Train until ``minutes`` or ``max_steps``, checkpointing as it goes.
+
+    On N processes every process steps; the main process alone logs, samples, checkpoints
+    and exports, and decides when to stop (the others follow its decision each step).
+    """
     from tqdm import tqdm
 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     trainer = Trainer(cfg)
+    processes, main = trainer.processes, trainer.processes.is_main
     resumed = trainer.load_state()
     log_path = trainer.out / "loss.csv"
-    append_log(log_path, [], keep_until=trainer.step)
-    print(f"{'resumed at step ' + str(trainer.step) if resumed else 'new run'}; {count_parameters(trainer.model) / 1e6:.2f}M parameters; "
-          f"{len(trainer.images)} glyphs on {trainer.device}", flush=True)
+    if main:
+        append_log(log_path, [], keep_until=trainer.step)
+        print(f"{'resumed at step ' + str(trainer.step) if resumed else 'new run'}; {count_parameters(trainer.model) / 1e6:.2f}M parameters; "
+              f"{len(trainer.images)} glyphs; {processes}, {cfg.batch_size // processes.count} rows each", flush=True)
     start = time.perf_counter()
     last_ckpt = start
     pending, window_loss, window_start, window_steps = [], 0.0, time.perf_counter(), 0
-    bar = tqdm(total=cfg.max_steps, initial=trainer.step, dynamic_ncols=True, mininterval=2.0)
+    bar = tqdm(total=cfg.max_steps, initial=trainer.step, dynamic_ncols=True, mininterval=2.0, disable=not main)
     base_elapsed = trainer.elapsed
-    while trainer.step < cfg.max_steps and time.perf_counter() - start < cfg.minutes * 60:
+    while trainer.step < cfg.max_steps and not processes.main_says(time.perf_counter() - start >= cfg.minutes * 60):
         window_loss += trainer.train_step()
         window_steps += 1
         bar.update(1)
         trainer.elapsed = base_elapsed + time.perf_counter() - start
         if trainer.step % cfg.log_every == 0:
+            loss = processes.mean(window_loss / window_steps)  # this slice's mean, averaged: the global batch's
             rate = window_steps * cfg.batch_size / (time.perf_counter() - window_start)
             row = {"step": trainer.step, "epoch": round(trainer.step * cfg.batch_size / len(trainer.images), 3),
-                   "loss": round(window_loss / window_steps, 5), "glyphs_per_s": round(rate, 1), "elapsed_s": round(trainer.elapsed, 1)}
+                   "loss": round(loss, 5), "glyphs_per_s": round(rate, 1), "elapsed_s": round(trainer.elapsed, 1)}
             pending.append(row)
             bar.set_postfix(loss=f"{row['loss']:.4f}", glyphs_s=f"{rate:.0f}", epoch=f"{row['epoch']:.1f}")
             window_loss, window_steps, window_start = 0.0, 0, time.perf_counter()
-        if cfg.sample_every and trainer.step % cfg.sample_every == 0:
+        if main and cfg.sample_every and trainer.step % cfg.sample_every == 0:
             trainer.sample_grid(trainer.out / "samples.png")
-        if time.perf_counter() - last_ckpt > cfg.checkpoint_seconds:
+        if main and time.perf_counter() - last_ckpt > cfg.checkpoint_seconds:
             append_log(log_path, pending)
             pending = []
             trainer.save_state()
@@ -490,23 +503,26 @@ def train(cfg: TrainConfig) -> Trainer:
                 trainer.export(Path(cfg.export), getattr(torch, cfg.export_dtype))
             last_ckpt = time.perf_counter()
     bar.close()
-    if cfg.sample_every:
-        trainer.sample_grid(trainer.out / "samples.png")
-    append_log(log_path, pending)
-    trainer.save_state()
-    if cfg.export:
-        trainer.export(Path(cfg.export), getattr(torch, cfg.export_dtype))
-    print(f"stopped at step {trainer.step} (epoch {trainer.step * cfg.batch_size / len(trainer.images):.2f}) "
-          f"after {trainer.elapsed:.0f} s of training", flush=True)
+    if main:
+        if cfg.sample_every:
+            trainer.sample_grid(trainer.out / "samples.png")
+        append_log(log_path, pending)
+        trainer.save_state()
+        if cfg.export:
+            trainer.export(Path(cfg.export), getattr(torch, cfg.export_dtype))
+        print(f"stopped at step {trainer.step} (epoch {trainer.step * cfg.batch_size / len(trainer.images):.2f}) "
+              f"after {trainer.elapsed:.0f} s of training", flush=True)
+    processes.wait()  # no process leaves before the files are written
     return trainer
 
 
 def parse_config(argv=None) -> TrainConfig:
-    """Build the command line from :class:`TrainConfig`'s fields."""
+    """Build the command line from :class:`TrainConfig`'s fields; ``--preset`` fills the flags not given."""
     parser = argparse.ArgumentParser(prog="python -m glyffuser.train", description=__doc__.split("\n")[0])
     for f in dataclasses.fields(TrainConfig):
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
-    return TrainConfig(**vars(parser.parse_args(argv)))
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=None)
+    given = {k: v for k, v in vars(parser.parse_args(argv)).items() if v is not None}
+    return TrainConfig(**{**preset_values(given.get("preset", "")), **given})
 
 
 def main(argv=None) -> int:
