@@ -22,7 +22,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from tabs import cache_files, endpoints, housekeeping, resources
+from tabs import cache_files, deep_link, endpoints, housekeeping, resources
 
 # In learning order. Model tabs are optional modules.
 TAB_MODULES = (
@@ -110,6 +110,7 @@ def build_demo() -> gr.Blocks:
             for module in available_tabs():
                 links.update(module.build_tab(resources) or {})
         link_buttons(tabs, links)
+        deep_link.install(tabs)  # the address carries the tab and its settings; "Share this view" copies it
     # api_open=False: /gradio_api/run/<name> refuses queued events, so nothing runs beside the queue
     demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
     endpoints.tighten(demo)
