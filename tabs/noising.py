@@ -4,6 +4,7 @@ API:
     /noising_step(character, t, schedule, seed) -> (x_t, ε, schedule figure, dataset figure, caption)
     /noise_glyph(character, t, schedule, seed) -> the five above + (strip figure, dataset row figure)
     /random_character() -> a character of the dataset
+    /noising_frames(character, schedule, seed) -> the frame player's value: x_t at t = 0, 10, ..., 990, 999
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import gradio as gr
 import numpy as np
 
 from tabs import common, explain, validate
+from tabs.player import PlayerFrames, frame_player
 from viz.pictures import model_picture
 
 TITLE = "3 · Forward noising"
@@ -44,6 +46,7 @@ arrow keys on the slider).
 """
 
 STRIP_STEPS = (0, 100, 250, 500, 750, 999)
+PLAY_STEPS = np.r_[np.arange(0, 1000, 10), 999]  # the player's 101 frames: t = 0, 10, ..., 990, 999
 STEP_GRID = 150  # density grid of the large panel (>= 3.7 steps per kernel sd: under 1% error)
 ROW_GRID = 120  # density grid of the small panels
 PICKS = ("明", "草", "鸟")  # always ringed on the map, beside the chosen glyph
@@ -134,6 +137,31 @@ class NoisingTab:
         ]
         return (*self._step(row, t, name, seed), strip, dataset_row_figure(panels))
 
+    def play_frames(self, character, schedule, seed):
+        """The glyph at :data:`PLAY_STEPS` (t from 0 to 999) with one ε, for the frame player.
+
+        Follows the settings as they change; while the glyph box holds no valid character
+        (half typed) it leaves the player as it is, and the tab's other outputs say why.
+
+        Returns:
+            The player's value (tabs/player.py), or ``gr.skip()``.
+        """
+        from PIL import Image
+
+        from glyffuser.diffusion.forward import glyph_x0, noise_chain
+
+        try:
+            row, _, name, seed = self._inputs(character, 0, schedule, seed)
+        except gr.Error:
+            return gr.skip()
+        glyphs = self.res.glyphs()
+        chain = noise_chain(glyph_x0(glyphs.images[row]), self.res.schedule(name), PLAY_STEPS, seed)
+        frames = PlayerFrames(f"{glyphs.chars[row]} noised from t = 0 to 999 ({name} schedule, one ε from seed {seed})",
+                              zoom=4)
+        for t, x, abar in zip(chain.timesteps, chain.x_t, chain.alphas_cumprod):
+            frames.add(Image.fromarray(model_picture(x, scale=1), "L"), f"t = {int(t)}, ᾱ = {abar:.4f}")
+        return frames.value()
+
     @validate.guarded("Picking a glyph")
     def random_character(self):
         """A character drawn at random from the dataset."""
@@ -154,6 +182,7 @@ def build_tab(resources) -> None:
                 schedule = common.schedule_radio(DEFAULTS[2])
                 seed = common.seed_number(DEFAULTS[3], label="noise seed")
                 caption = common.note()
+                player = frame_player("noising-player", "x_t from t = 0 to 999 plays here.")
             x_t = common.picture("x_t", elem_id="noising-xt", height=280, width=280)
             noise = common.picture("ε ~ N(0, I)", height=280, width=280)
         with gr.Row(equal_height=False):
@@ -182,3 +211,8 @@ def build_tab(resources) -> None:
                     cache_examples=False, api_name="noise_glyph_example", preprocess=False,
                     label="Try: 锂 under both schedules, then other glyphs and steps")
         common.on_load(lambda: tab.noise_glyph(*DEFAULTS), all_outputs, api_name="noise_glyph_initial")
+        gr.on(triggers=[character.change, schedule.change, seed.change], fn=tab.play_frames,
+              inputs=[character, schedule, seed], outputs=player, api_name="noising_frames", preprocess=False,
+              trigger_mode="always_last", show_progress="hidden")
+        common.on_load(lambda: tab.play_frames(DEFAULTS[0], DEFAULTS[2], DEFAULTS[3]), [player],
+                       api_name="noising_frames_initial")

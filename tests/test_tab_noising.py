@@ -115,3 +115,22 @@ def test_shaded_points_is_the_density_under_the_splatted_points():
     slow = splat_points(density_rgb(density, 120), points, -4.0, 4.0, color=(20, 30, 60), alpha=0.35, radius=1)
     fast = shaded_points(density, points, -4.0, 4.0, 120, color=(20, 30, 60), alpha=0.35, radius=1)
     assert np.abs(slow.astype(int) - fast).max() <= 1  # rounding once instead of twice
+
+
+def test_player_frames_run_t_from_0_to_999_with_one_noise(tab):
+    import base64
+    import io
+
+    from PIL import Image
+
+    from glyffuser.diffusion.forward import glyph_x0, noise_chain
+
+    value = tab.play_frames("锂", "linear", 2)
+    assert len(value["frames"]) == 101
+    assert value["captions"][0].startswith("t = 0, ᾱ = 0.9999") and value["captions"][-1].startswith("t = 999,")
+    row = resources.glyphs().index_of("锂")
+    chain = noise_chain(glyph_x0(resources.glyphs().images[row]), resources.schedule("linear"), [500], 2)
+    frame = np.asarray(Image.open(io.BytesIO(base64.b64decode(value["frames"][50].split(",", 1)[1]))))
+    expected = np.round(255 * (1 - np.clip((chain.x_t[0] + 1) / 2, 0, 1)))
+    assert value["captions"][50].startswith("t = 500,") and np.abs(frame - expected).max() <= 1
+    assert tab.play_frames("", "linear", 2) == {"__type__": "update"}  # half typed: the player stays as it is
