@@ -40,6 +40,10 @@ TAB_MODULES = (
 # share one slot through concurrency_id="model" (set by the model tabs).
 DEFAULT_CONCURRENCY = 2
 MODEL_CONCURRENCY_ID = "model"
+# Sampling runs stream this many at once; tabs.shared_runs computes two distinct runs at a
+# time (first come, first served) and lets identical requests share one.
+SAMPLING_EVENTS = {"sample", "sample_example"}
+SAMPLING_CONCURRENCY = 8
 
 HEADER = """
 # Glyffuser Explorer
@@ -114,6 +118,7 @@ def build_demo() -> gr.Blocks:
     # api_open=False: /gradio_api/run/<name> refuses queued events, so nothing runs beside the queue
     demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
     endpoints.tighten(demo)
+    endpoints.own_slots(demo, SAMPLING_EVENTS, "sampling", SAMPLING_CONCURRENCY)
     # session state with a time-to-live and a byte budget, cached files swept by age and size
     demo.housekeeping_stop = housekeeping.install(demo)
     cache_files.install()  # a picture many students fetch is written once, atomically

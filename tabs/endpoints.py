@@ -94,3 +94,18 @@ def tighten(demo: gr.Blocks) -> dict:
             block_fn.queue = True
             counts["queued"] += 1
     return counts
+
+
+def own_slots(demo: gr.Blocks, api_names: set[str], concurrency_id: str, limit: int) -> int:
+    """Give the events named ``api_names`` their own concurrency group of ``limit`` slots; returns how many.
+
+    The sampling events wait on :mod:`tabs.shared_runs` for the model (which computes two
+    distinct runs at a time, in arrival order), so they need not hold the model's two slots:
+    students asking for the same glyphs then all stream the one run at once.
+    """
+    moved = 0
+    for block_fn in demo.fns.values():
+        if block_fn.api_name in api_names:
+            block_fn.concurrency_id, block_fn.concurrency_limit = concurrency_id, limit
+            moved += 1
+    return moved

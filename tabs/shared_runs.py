@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 
 import numpy as np
 
 log = logging.getLogger(__name__)
 
+COMPUTING_AT_ONCE = 2  # distinct runs computed at once (two cores); later ones wait their turn, first come first served
 CACHE_BYTES = 160 * 2**20  # finished runs kept, all together (a 120-step run of 16 64x64 glyphs is 63 MB)
 CALL_CACHE_ENTRIES = 64  # one-shot results (each well under 1 MB)
 
@@ -55,6 +56,58 @@ class _Run:
         self.changed = threading.Condition(lock)
 
 
+class FifoGate:
+    """At most ``slots`` holders at once, admitted in the order they asked."""
+
+    def __init__(self, slots: int):
+        self.slots = slots
+        self._cond = threading.Condition()
+        self._waiting: deque = deque()
+        self._active = 0
+
+    def ahead(self) -> int:
+        """How many hold or wait for the gate now."""
+        with self._cond:
+            return self._active + len(self._waiting)
+
+    def line_up(self) -> object:
+        """A place in line, taken now (in the asker's thread, so the line keeps the order of asking)."""
+        ticket = object()
+        with self._cond:
+            self._waiting.append(ticket)
+        return ticket
+
+    def enter(self, ticket: object, abandoned: Callable[[], bool]) -> bool:
+        """Wait until ``ticket`` is first in line and a slot is free; False (leaving the line) if ``abandoned()``."""
+        with self._cond:
+            while self._waiting[0] is not ticket or self._active >= self.slots:
+                if abandoned():
+                    self._waiting.remove(ticket)
+                    self._cond.notify_all()
+                    return False
+                self._cond.wait(0.25)
+            self._waiting.popleft()
+            self._active += 1
+            self._cond.notify_all()
+            return True
+
+    def leave(self) -> None:
+        with self._cond:
+            self._active -= 1
+            self._cond.notify_all()
+
+
+def tell_waiting(ahead: int) -> None:
+    """Show a waiting student where their run stands (a toast on the page; nothing outside an event)."""
+    try:
+        import gradio as gr
+
+        gr.Info(f"{ahead} other glyph run{'s are' if ahead > 1 else ' is'} being computed or waiting; yours starts "
+                "after them. Identical requests share one run.", duration=8)
+    except Exception:  # noqa: BLE001 - only a courtesy
+        pass
+
+
 class SharedRuns:
     """Runs in flight and finished runs, keyed by :func:`run_key`.
 
@@ -62,8 +115,9 @@ class SharedRuns:
         stats: counters {"computed", "joined", "replayed", "cancelled"} (for the bench and tests).
     """
 
-    def __init__(self, cache_bytes: int = CACHE_BYTES):
+    def __init__(self, cache_bytes: int = CACHE_BYTES, computing_at_once: int = COMPUTING_AT_ONCE):
         self.cache_bytes = cache_bytes
+        self.gate = FifoGate(computing_at_once)
         self._lock = threading.Lock()
         self._running: dict[tuple, _Run] = {}
         self._finished: OrderedDict[tuple, tuple[list, int]] = OrderedDict()
@@ -91,8 +145,16 @@ class SharedRuns:
             self._finished_bytes = 0
 
     # --- running ------------------------------------------------------------------------------
-    def _produce(self, key: tuple, run: _Run, start: Callable[[], Iterator]) -> None:
-        """Drive the pipeline's generator in this thread, publishing each step."""
+    def _produce(self, key: tuple, run: _Run, ticket: object, start: Callable[[], Iterator]) -> None:
+        """Wait for a computing slot, then drive the pipeline's generator in this thread, publishing each step."""
+        if not self.gate.enter(ticket, lambda: run.cancelled):
+            with self._lock:
+                run.done = True
+                self.stats["cancelled"] += 1
+                if self._running.get(key) is run:
+                    del self._running[key]
+                run.changed.notify_all()
+            return
         steps = start()
         try:
             for step in steps:
@@ -111,6 +173,7 @@ class SharedRuns:
             run.error = err
         finally:
             steps.close()
+            self.gate.leave()
             with self._lock:
                 run.done = True
                 if self._running.get(key) is run:
@@ -122,6 +185,7 @@ class SharedRuns:
     def iter_steps(self, pipe, **args) -> Iterator:
         """``pipe.iter_steps(**args)``, shared with identical requests (see the module's docstring)."""
         key = run_key(pipe, args)
+        ahead = 0
         with self._lock:
             finished = self._finished.get(key)
             if finished is not None:
@@ -130,10 +194,12 @@ class SharedRuns:
             else:
                 run = self._running.get(key)
                 if run is None or run.cancelled:
+                    ahead = self.gate.ahead()
                     run = _Run(self._lock)
                     self._running[key] = run
                     self.stats["computed"] += 1
-                    threading.Thread(target=self._produce, args=(key, run, lambda: pipe.iter_steps(**args)),
+                    ticket = self.gate.line_up()
+                    threading.Thread(target=self._produce, args=(key, run, ticket, lambda: pipe.iter_steps(**args)),
                                      name="shared-run", daemon=True).start()
                 else:
                     self.stats["joined"] += 1
@@ -141,6 +207,8 @@ class SharedRuns:
         if finished is not None:
             yield from finished[0]
             return
+        if ahead >= self.gate.slots:
+            tell_waiting(ahead)
         yield from self._listen(run)
 
     def _listen(self, run: _Run) -> Iterator:

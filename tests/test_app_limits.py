@@ -112,3 +112,10 @@ def test_seed_fields_accept_their_own_maximum(call):
 def test_tighten_counts(app_server):
     """A second pass changes nothing: the rules are already applied."""
     assert endpoints.tighten(app_server.demo) == {"raw": 0, "private": 0, "queued": 0}
+
+
+def test_sampling_streams_in_its_own_slots(app_server):
+    """Sampling waits on tabs.shared_runs for the model, so it has its own group and does not hold the model's slots."""
+    groups = {fn.api_name: (fn.concurrency_id, fn.concurrency_limit) for fn in app_server.demo.fns.values()}
+    assert groups["sample"] == groups["sample_example"] == ("sampling", app.SAMPLING_CONCURRENCY)
+    assert groups["one_step"] == ("model", 2) and groups["sampling_analysis"] == ("model", 2)

@@ -25,16 +25,23 @@ class CountingPipe:
     def __init__(self, delay: float = 0.01, fail_at: int | None = None):
         self.runs, self.delay, self.fail_at = 0, delay, fail_at
         self.started = threading.Event()
+        self.order, self.active, self.most_active = [], 0, 0
 
     def iter_steps(self, prompt, n=2, steps=10, seed=0):
         self.runs += 1
-        for i in range(steps + 1):
-            self.started.set()
-            time.sleep(self.delay)
-            if i == self.fail_at:
-                raise ValueError("broken step")
-            yield SimpleNamespace(index=i, t=steps - 1 - i, x_t=np.full((n, 4, 4), i + seed, np.float32),
-                                  pred_x0=np.zeros((n, 4, 4), np.float32))
+        self.order.append(seed)
+        self.active += 1
+        self.most_active = max(self.most_active, self.active)
+        try:
+            for i in range(steps + 1):
+                self.started.set()
+                time.sleep(self.delay)
+                if i == self.fail_at:
+                    raise ValueError("broken step")
+                yield SimpleNamespace(index=i, t=steps - 1 - i, x_t=np.full((n, 4, 4), i + seed, np.float32),
+                                      pred_x0=np.zeros((n, 4, 4), np.float32))
+        finally:
+            self.active -= 1
 
 
 def indices(steps) -> list[int]:
@@ -148,3 +155,27 @@ def test_identical_samples_through_the_app_share_one_run(client, app_server):
     pictures = [np.asarray(Image.open(final[0])) for final in finals]
     assert np.array_equal(pictures[0], pictures[1])
     assert all("Finished: 4 glyphs, 12 ddim steps" in final[1] for final in finals)
+
+
+@pytest.mark.parametrize("slots", [1, 2])
+def test_distinct_runs_compute_slots_at_a_time_in_arrival_order(slots):
+    pipe, runs = CountingPipe(delay=0.01), SharedRuns(computing_at_once=slots)
+
+    def student(seed):
+        for _ in runs.iter_steps(pipe, prompt="gold", steps=15, seed=seed):
+            pass
+
+    threads = []
+    for seed in range(6):
+        threads.append(threading.Thread(target=student, args=(seed,)))
+        threads[-1].start()
+        deadline = time.monotonic() + 5
+        while runs.stats["computed"] <= seed and time.monotonic() < deadline:
+            threading.Event().wait(0.005)  # each asks after the previous one has
+    for t in threads:
+        t.join(30)
+    assert pipe.most_active == slots
+    if slots == 1:
+        assert pipe.order == [0, 1, 2, 3, 4, 5]  # first come, first served
+    else:
+        assert sorted(pipe.order) == [0, 1, 2, 3, 4, 5] and set(pipe.order[:2]) == {0, 1}
