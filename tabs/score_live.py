@@ -97,7 +97,7 @@ class LiveScore:
             field = fields[t]
             learned, error = field.errors(frame.net)
             near, away = field.median_errors(error)
-            title = f"learned from {frame.phase}, t = {t}: step {frame.step}/{frame.steps}"
+            title = f"learned from {frame.phase}<br>t = {t}, step {frame.step}/{frame.steps}"
             figure = error_figure(axis, field.nodes, learned, error, field.away, cell, title, reference=exact[t][1],
                                   extent=MAP_EXTENT)
             status = (f"Training on **{frame.phase}**, shown at t = {t}: step {frame.step} of {frame.steps}, "

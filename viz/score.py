@@ -227,11 +227,13 @@ def error_figure(axis: np.ndarray, nodes: np.ndarray, scores: np.ndarray, error:
     return go.Figure([
         go.Heatmap(x=axis, y=axis, z=np.minimum(error, ERROR_MAX).reshape(k, k), zmin=0, zmax=ERROR_MAX,
                    colorscale=ERROR_SCALE, name="error", hoverinfo="skip",
-                   colorbar=dict(title=dict(text="error", side="right"), tickformat=".0%", thickness=10, len=0.8)),
+                   colorbar=dict(title=dict(text="error", side="top"), tickformat=".0%", thickness=8, len=0.7,
+                                 orientation="h", x=0.5, xanchor="center", y=-0.08, yanchor="top")),
         go.Contour(x=axis, y=axis, z=np.asarray(away, float).reshape(k, k), name="edge of the data",
                    contours=dict(start=0.5, end=0.5, coloring="none"), line=dict(color="#1b2a49", dash="dash", width=1.5),
                    showscale=False, hoverinfo="skip"),
         go.Scatter(x=ax, y=ay, mode="lines", name="score", hoverinfo="skip", line=dict(color=ARROW_COLOR, width=1.2)),
         go.Scatter(x=nodes[:, 0], y=nodes[:, 1], mode="markers", name="nodes", marker=dict(size=6, color="rgba(0,0,0,0)"),
                    customdata=error, hovertemplate="x = (%{x:.2f}, %{y:.2f})<br>error %{customdata:.0%}<extra></extra>"),
-    ], layout=_square_layout(np.array([-extent, extent]), title, "learn"))
+    ], layout={**_square_layout(np.array([-extent, extent]), title, "learn"),
+               "margin": dict(l=40, r=10, t=50, b=80)})
