@@ -54,7 +54,8 @@ class Processes:
             self.accelerator = Accelerator(cpu=device == "cpu" or (device == "auto" and not torch.cuda.is_available()))
             self.index, self.count = self.accelerator.process_index, self.accelerator.num_processes
             if self.count > 1 or device in ("auto", "cuda"):
-                self.device = self.accelerator.device  # cuda:<local rank> on N GPUs
+                device = self.accelerator.device  # cuda:<local rank> on N GPUs
+                self.device = torch.device("cpu") if device.type == "cpu" else device  # "cpu:0" is no map_location
         self.is_main = self.index == 0
 
     def __repr__(self) -> str:

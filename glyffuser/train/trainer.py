@@ -44,7 +44,7 @@ import torch
 import torch.nn.functional as F
 
 from glyffuser.data import load_glyphs
-from glyffuser.data.store import GLYPHS_FILE
+from glyffuser.data.store import GLYPHS_FILE, DatasetError
 from glyffuser.data.dataset import resize_images
 from glyffuser.data.store import atomic_write
 from glyffuser.diffusion.schedule import NoiseSchedule
@@ -195,10 +195,14 @@ class Trainer:
         self.processes.part(cfg.batch_size)  # fails early when the batch does not split
         if self.processes.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
-        glyphs = load_glyphs(cfg.data or GLYPHS_FILE)
-        count = cfg.limit or len(glyphs)
         self.teacher = load_model(cfg.teacher, self.device).requires_grad_(False) if cfg.teacher else None
         self.model_config = run_model_config(cfg, self.teacher)
+        if cfg.data and not Path(cfg.data).is_file():
+            size = self.model_config.image_size
+            raise FileNotFoundError(f"no glyph dataset at {cfg.data}: build it with "
+                                    f"`python -m glyffuser.data build --size {size} --out {cfg.data}`")
+        glyphs = load_glyphs(cfg.data or GLYPHS_FILE)
+        count = cfg.limit or len(glyphs)
         if cfg.self_guidance and not (self.model_config.guidance_embedding and not self.teacher):
             raise ValueError("--self-guidance needs a guidance-embedded model from --init (a distilled student), and no --teacher")
         if glyphs.images.shape[-1] < self.model_config.image_size:
@@ -528,7 +532,7 @@ def parse_config(argv=None) -> TrainConfig:
 def main(argv=None) -> int:
     try:
         train(parse_config(argv))
-    except (ValueError, FileNotFoundError) as err:  # settings or folders that cannot work: say so, no traceback
+    except (ValueError, FileNotFoundError, DatasetError) as err:  # settings or folders that cannot work: say so, no traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0
