@@ -81,13 +81,13 @@ PLAIN = {
     "training": (
         "To teach the [[network]], we take a [[glyph]], cover it with a random amount of [[noise]] and ask the "
         "network what it sees. Its answer can be turned into a guess of the clean glyph and a guess of the "
-        "noise; the picture shows both next to the true ones, and the [[training]] nudges the network to make "
+        "noise; the picture shows both below the true ones, and the [[training]] nudges the network to make "
         "its errors smaller. With little noise the glyph is easy to recognise; with a lot, the network can only "
         "guess its rough shape. This is repeated for many thousands of glyphs, noise levels and noise draws."
     ),
     "conditioning": (
         "The [[prompt]], an English definition, steers which characters the model draws. It does not change "
-        "which characters exist, only which ones are likely, like looking at one slice of a larger picture. "
+        "which characters exist, only which ones are likely, like taking one slice of the picture below. "
         "The [[guidance]] dial sets how strongly the model follows the prompt. The last pictures show the "
         "model's very first guess from pure noise, without the prompt and with it: with it, a blur of the "
         "characters that fit the prompt."

@@ -11,7 +11,9 @@ data is larger than near it, and over all noise levels it is smaller at large t.
 
 from __future__ import annotations
 
+import io
 import re
+from pathlib import Path
 
 import pytest
 from test_browser import SCREENSHOTS, WIDTHS, browser_page, open_tab, pytestmark  # noqa: F401 (pytestmark: the same skips)
@@ -28,7 +30,16 @@ TITLES = {"distribution": "1 · Learning a distribution", "glyph-map": "2 · The
           "noising": "3 · Forward noising", "score": "4 · Score field", "overview": "5 · Overview",
           "training": "6 · The training objective", "conditioning": "7 · Conditioning", "sampling": "8 · Sampling"}
 LEARN_SECONDS = 20.0
-LEARN_WAIT_MS = 120_000  # the page's own clock is what is checked; this only bounds a hung run
+LEARN_WAIT_MS = 120_000
+COLOURS = 128  # screenshots are stored as palette PNGs, as the lesson's
+
+
+def save_png(png: bytes, path: Path) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.open(io.BytesIO(png)).convert("RGB").quantize(
+        COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)  # the page's own clock is what is checked; this only bounds a hung run
 
 
 @pytest.fixture(scope="module", params=sorted(WIDTHS, reverse=True), ids=lambda w: f"{w}px")
@@ -67,9 +78,8 @@ def test_each_tab_opens_in_plain_words_with_its_maths_one_click_away(page, tab_i
     assert cut == [], cut
     details.locator(".label-wrap").first.click()  # closed again for the next visit
     if tab_id in ("score", "sampling"):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(SCREENSHOTS / f"two-depths-{tab_id}-{page.width}.png"))
+        save_png(page.screenshot(), SCREENSHOTS / f"two-depths-{tab_id}-{page.width}.png")
 
 
 def test_the_score_is_learned_live_and_wrong_only_where_the_article_says(page):
@@ -94,8 +104,7 @@ def test_the_score_is_learned_live_and_wrong_only_where_the_article_says(page):
         top = panel.locator("#score-live-plain").evaluate("e => e.getBoundingClientRect().top + window.scrollY")
         last = panel.locator("#score-learn-learned-600")
         bottom = last.evaluate("e => e.getBoundingClientRect().bottom + window.scrollY")
-        page.screenshot(path=str(SCREENSHOTS.parent / "score_live.png"), full_page=True,
-                        clip=dict(x=0, y=top, width=page.width, height=bottom - top))
+        save_png(page.screenshot(full_page=True, clip=dict(x=0, y=top, width=page.width, height=bottom - top)),
+                 SCREENSHOTS.parent / "score_live.png")
     else:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        panel.locator("#score-learn-learned-20").screenshot(path=str(SCREENSHOTS / f"score-live-{page.width}.png"))
+        save_png(panel.locator("#score-learn-learned-20").screenshot(), SCREENSHOTS / f"score-live-{page.width}.png")
