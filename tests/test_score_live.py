@@ -56,3 +56,12 @@ def test_score_error_is_relative_with_the_median_as_floor():
     exact = np.array([[3.0, 4.0], [0.0, 0.0], [0.0, 1.0]])  # |s| = 5, 0, 1; median 1
     learned = np.array([[3.0, 4.0], [0.5, 0.0], [0.0, 0.0]])
     np.testing.assert_allclose(score_error(exact, learned), [0.0, 0.5, 1.0])
+
+
+def test_learn_score_endpoint_streams_both_trainings_to_a_verdict(client):
+    job = client.submit(api_name="/learn_score")
+    outputs = job.result(timeout=180)
+    statuses = [o[-1] for o in job.outputs()]
+    assert any("one small noise level" in s for s in statuses) and any("all noise levels" in s for s in statuses)
+    assert "Done in" in outputs[-1] and "away from the data" in outputs[-1]
+    assert len(job.outputs()) == 2 * LivePlan().steps // LivePlan().report_every
