@@ -1,0 +1,289 @@
+"""A classroom against one server: simulated students through ``gradio_client``.
+
+Starts ``python app.py`` on 127.0.0.1 (its own Gradio cache folder, so its size can be
+measured) and waits for its warm-up, or uses ``--url``. Three scenarios (``--scenario``):
+
+* ``same``: each student opens the app (a new client), moves the noising slider 5 times,
+  asks for "gold" (seed 0, the Sampling tab's defaults) at a random moment within the
+  window, and scrubs the result 3 times. Prints each student's time to the first streamed
+  frame and to the last, against one run alone; light requests' p95; errors.
+* ``different``: each student asks for a different prompt within the window. Prints when
+  each finished against the sum of single runs, whether they finished in arrival order,
+  and how many saw their queue position while waiting.
+* ``sessions``: new sessions one after the other, each with a sampling run; prints the
+  server's RSS and the cache folder's size as they go.
+
+Shrink them with ``--students``, ``--window``, ``--steps``, ``--count`` and ``--sessions``.
+Run from the repository root: ``python -m bench.load_classroom --scenario same --students 10``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROMPTS = ("gold", "water", "fire", "tree", "grass", "insect", "sickness", "bird", "fish", "speech", "horse", "rain",
+           "mountain", "silk", "jade", "heart", "hand", "mouth", "eye", "ear", "stone", "rice", "bamboo", "boat",
+           "knife", "door", "dog", "cow", "sheep", "wind")
+LIGHT_API = "/noising_step"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def folder_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
+
+
+class Server:
+    """``python app.py`` on a free port with its own cache folder; waits for the warm-up to finish."""
+
+    def __init__(self, timeout: float = 600):
+        self.cache = Path(tempfile.mkdtemp(prefix="classroom-cache-"))
+        self.port = free_port()
+        env = dict(os.environ, GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(self.port),
+                   GRADIO_TEMP_DIR=str(self.cache), GRADIO_ANALYTICS_ENABLED="False")
+        self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+        self.log: list[str] = []
+        self.tracebacks = 0
+        self.ready = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self.ready.wait(timeout):
+            self.stop()
+            raise RuntimeError("the app did not finish its warm-up:\n" + "".join(self.log[-20:]))
+        self.url = f"http://127.0.0.1:{self.port}/"
+
+    def _read(self) -> None:
+        for line in self.proc.stderr:
+            self.log.append(line)
+            with open(self.cache.with_suffix(".log"), "a") as log:
+                log.write(line)
+            self.tracebacks += line.startswith("Traceback")
+            if "default run is cached" in line or "warm-up failed" in line:
+                self.ready.set()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+class Tally:
+    """Thread-safe lists of timings and errors."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.light: list[float] = []
+        self.errors: list[str] = []
+
+    def timed(self, client, api: str, *args):
+        start = time.perf_counter()
+        try:
+            client.submit(*args, api_name=api).result(timeout=600)
+        except Exception as err:  # noqa: BLE001 - counted and reported
+            with self.lock:
+                self.errors.append(f"{api}: {type(err).__name__}: {str(err)[:120]}")
+            return
+        with self.lock:
+            self.light.append(time.perf_counter() - start)
+
+
+def sample(client, args: tuple, tally: Tally) -> dict:
+    """Submit /sample; the times of the first streamed output and the last, and the queue ranks seen."""
+    start = time.perf_counter()
+    job = client.submit(*args, api_name="/sample")
+    first, ranks = None, []
+    while not job.done():
+        status = job.status()
+        if status.rank is not None and status.code.name == "IN_QUEUE":
+            ranks.append(status.rank)
+        if first is None and job.outputs():
+            first = time.perf_counter() - start
+        time.sleep(0.02)  # a bench polling its client, not a test
+    try:
+        job.result(timeout=600)
+    except Exception as err:  # noqa: BLE001
+        with tally.lock:
+            tally.errors.append(f"/sample: {type(err).__name__}: {str(err)[:120]}")
+    last = time.perf_counter() - start
+    return {"first": first if first is not None else last, "last": last, "ranks": ranks, "start": start,
+            "end": time.perf_counter()}
+
+
+def single_run(url: str, args: tuple) -> float:
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    try:
+        return sample(client, args, Tally())["last"]
+    finally:
+        client.close()
+
+
+def scenario_same(url: str, opts) -> None:
+    from gradio_client import Client
+
+    args = ("gold", "dpm", opts.steps, 3.0, opts.seed, opts.count)
+    alone = single_run(url, ("gold", "dpm", opts.steps, 3.0, opts.seed + 1000, opts.count))
+    tally, results = Tally(), {}
+    rng = random.Random(0)
+
+    def student(k: int, delay: float) -> None:
+        client = Client(url, verbose=False)
+        try:
+            for t in rng.sample(range(0, 1000, 10), 5):
+                tally.timed(client, LIGHT_API, "锂", t, "cosine", 0)
+            time.sleep(max(0.0, delay - (time.perf_counter() - begin)))
+            results[k] = sample(client, args, tally)
+            for step in (0, opts.steps // 2, opts.steps):
+                tally.timed(client, "/sampling_scrub", step)
+        finally:
+            client.close()
+
+    begin = time.perf_counter()
+    threads = [threading.Thread(target=student, args=(k, rng.uniform(0, opts.window))) for k in range(opts.students)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    firsts = [r["first"] for r in results.values()]
+    lasts = [r["last"] for r in results.values()]
+    print(f"same request, {opts.students} students within {opts.window:g} s ({opts.count} glyphs x {opts.steps} "
+          f"steps, seed {opts.seed}):")
+    print(f"  one run alone (uncached seed): {alone:.1f} s")
+    print(f"  first frame: median {statistics.median(firsts):.2f} s, max {max(firsts):.2f} s (target <= 2 s)")
+    print(f"  last frame: median {statistics.median(lasts):.1f} s, max {max(lasts):.1f} s "
+          f"= {max(lasts) / alone:.2f}x one run alone (target <= 2x)")
+    print(f"  light requests: {len(tally.light)}, p50 {percentile(tally.light, 0.5):.2f} s, "
+          f"p95 {percentile(tally.light, 0.95):.2f} s (target <= 0.5 s)")
+    print(f"  errors: {len(tally.errors)} {tally.errors[:3]}")
+
+
+def scenario_different(url: str, opts) -> None:
+    from gradio_client import Client
+
+    prompts = [PROMPTS[k % len(PROMPTS)] + ("" if k < len(PROMPTS) else f" {k}") for k in range(opts.students)]
+    alone = single_run(url, ("moon", "dpm", opts.steps, 3.0, 0, opts.count))
+    tally, results = Tally(), {}
+    delays = sorted(random.Random(1).uniform(0, opts.window) for _ in prompts)
+
+    def student(k: int) -> None:
+        client = Client(url, verbose=False)
+        try:
+            time.sleep(max(0.0, delays[k] - (time.perf_counter() - begin)))
+            results[k] = sample(client, (prompts[k], "dpm", opts.steps, 3.0, 0, opts.count), tally)
+        finally:
+            client.close()
+
+    begin = time.perf_counter()
+    threads = [threading.Thread(target=student, args=(k,)) for k in range(opts.students)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done = sorted(results, key=lambda k: results[k]["end"])
+    arrival = sorted(results, key=lambda k: results[k]["start"])
+    out_of_order = sum(1 for a, b in zip(done, arrival) if a != b)
+    waited = [r for r in results.values() if r["last"] > 1.5 * alone]
+    saw_rank = sum(1 for r in waited if r["ranks"])
+    last = max(r["end"] for r in results.values()) - begin
+    print(f"different requests, {opts.students} students within {opts.window:g} s ({opts.count} glyphs x "
+          f"{opts.steps} steps):")
+    print(f"  one run alone: {alone:.1f} s; sum of single runs {alone * opts.students:.1f} s")
+    print(f"  last finished {last:.1f} s after the first request = {last / (alone * opts.students):.2f}x the sum "
+          "(target <= 1.2x)")
+    print(f"  finishing order against arrival order: {out_of_order} of {len(done)} places differ "
+          "(two model slots: neighbours may swap)")
+    print(f"  queue position shown to {saw_rank} of {len(waited)} students who waited; "
+          f"largest position {max((max(r['ranks']) for r in waited if r['ranks']), default=0)}")
+    print(f"  errors: {len(tally.errors)} {tally.errors[:3]}")
+
+
+def scenario_sessions(server: Server, opts) -> None:
+    from gradio_client import Client
+
+    tally = Tally()
+    start_rss, start_cache = rss_mb(server.proc.pid), folder_mb(server.cache)
+    peak_rss, peak_cache, every = start_rss, start_cache, max(1, opts.sessions // 10)
+    print(f"new sessions, each with a sampling run ({opts.count} glyphs x {opts.steps} steps, seed = session):")
+    print(f"  after warm-up: RSS {start_rss:.0f} MB, cache {start_cache:.1f} MB")
+    begin = time.perf_counter()
+    for k in range(opts.sessions):
+        client = Client(server.url, verbose=False)
+        try:
+            sample(client, ("gold", "ddim", opts.steps, 3.0, k, opts.count), tally)
+        finally:
+            client.close()
+        rss, cache = rss_mb(server.proc.pid), folder_mb(server.cache)
+        peak_rss, peak_cache = max(peak_rss, rss), max(peak_cache, cache)
+        if (k + 1) % every == 0:
+            print(f"  {k + 1:5d} sessions ({time.perf_counter() - begin:.0f} s): RSS {rss:.0f} MB "
+                  f"({rss / start_rss:.2f}x), cache {cache:.1f} MB")
+    print(f"  peak RSS {peak_rss:.0f} MB = {peak_rss / start_rss:.2f}x (target <= 1.5x); peak cache "
+          f"{peak_cache:.1f} MB (target <= 200 MB); errors: {len(tally.errors)} {tally.errors[:3]}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scenario", choices=("same", "different", "sessions", "all"), default="all")
+    parser.add_argument("--url", help="a running app (default: start python app.py here)")
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--window", type=float, default=10.0, help="seconds within which the students ask")
+    parser.add_argument("--steps", type=int, default=120)
+    parser.add_argument("--count", type=int, default=16, help="glyphs per run")
+    parser.add_argument("--seed", type=int, default=0, help="the shared request's seed (0 is cached at warm-up)")
+    parser.add_argument("--sessions", type=int, default=2000)
+    opts = parser.parse_args(argv)
+    print("load average before (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs")
+    server = None if opts.url else Server()
+    url = opts.url or server.url
+    try:
+        for name in ("same", "different", "sessions"):
+            if opts.scenario not in (name, "all"):
+                continue
+            if name == "same":
+                scenario_same(url, opts)
+            elif name == "different":
+                scenario_different(url, opts)
+            elif server is not None:
+                scenario_sessions(server, opts)
+            else:
+                print("sessions: needs the server started here (its RSS and cache folder), not --url")
+    finally:
+        if server is not None:
+            print(f"server log: {server.tracebacks} tracebacks ({server.cache.with_suffix('.log')})")
+            server.stop()
+        print("load average after (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
