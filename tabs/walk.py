@@ -85,8 +85,8 @@ class WalkView:
         caption = (f"Finished in {seconds:.1f} s: {points} points from α = 0 (only “{model_common.quoted(label_a)}”) "
                    f"to α = 1 (only “{model_common.quoted(label_b)}”), {n} glyph{'s' if n > 1 else ''} each "
                    f"(row i from seed {seed} + i), {steps} {sampler} steps at w = {guidance:g}. The end columns are "
-                   "the two prompts' own samples; in between, each word's state is mixed and the words of each "
-                   "prompt get their share of the attention.")
+                   "the two prompts' own samples; in between, each word piece's encoding is mixed and the word pieces "
+                   "of each prompt get their share of the attention.")
         yield frames.value(), strip, caption
 
 
@@ -95,7 +95,8 @@ def build_section(resources, guidance, seed) -> None:
     view = WalkView(resources)
     with gr.Accordion("Walk between two prompts", open=True):
         gr.Markdown("The prompt is mixed from A to B in even steps while the noise stays fixed (w and seed as "
-                    "above), so you see which strokes the words decide.")
+                    "above): the first column is A's own sample, the last B's, and in between you see where "
+                    "the strokes change.")
         with gr.Row():
             prompt_a = gr.Textbox(DEFAULTS[0], label="prompt A", max_lines=1, elem_id="walk-a")
             prompt_b = gr.Textbox(DEFAULTS[1], label="prompt B", max_lines=1, elem_id="walk-b")

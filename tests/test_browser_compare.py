@@ -77,7 +77,7 @@ def shoot(page, locator, name: str) -> None:
     locator.screenshot(path=str(SCREENSHOTS / f"{name}-{page.width}.png"))
 
 
-@pytest.mark.parametrize("width", [1400])
+@pytest.mark.parametrize("width", [1400, 400])
 def test_player_comparison_and_walk(app_server, width):
     from playwright.sync_api import expect
 
