@@ -3,7 +3,8 @@ and the walk between two prompts (tabs/player.py, tabs/compare.py, tabs/walk.py)
 
 At 1400 px: a 10-step run of 4 glyphs plays and pauses in its player; two prompt columns at
 w = 0 show the same glyphs (the prompt is ignored there, the noise is shared) and differ at
-w = 3; the walk from "water" to "fire" ends on exactly those two columns' glyphs. Screenshots
+w = 3; the walk from "water" to "fire" ends on exactly those two columns' glyphs; Stop ends a
+running walk. Screenshots
 of each view go to docs/screenshots/ at 1400 and 400 px. Every wait is on a condition.
 """
 
@@ -122,4 +123,20 @@ def test_player_comparison_and_walk(app_server, width):
             assert same(walk_glyph(strip, 0, i), water[i]) and same(walk_glyph(strip, 2, i), fire[i])
             assert not same(walk_glyph(strip, 1, i), water[i])
         shoot(page, panel.locator("#walk-player").locator(".."), "sampling-walk")
+
+        # Stop during a run: a long walk streams a few frames, then stops growing and never finishes.
+        set_number(panel, "walk-steps", 250)
+        set_number(panel, "walk-points", 11)
+        root = panel.locator("#walk-player .player-root")
+        before = root.get_attribute("data-run")
+        panel.locator("#walk-run").click()
+        expect(root).not_to_have_attribute("data-run", str(before))
+        page.wait_for_function("() => Number(document.querySelector('#walk-player .player-root').dataset.count) >= 2")
+        panel.locator("#walk-stop").click()
+        expect(panel.locator("#walk-run")).to_be_enabled()
+        page.wait_for_timeout(1500)  # time for more frames, had the run gone on
+        count = root.get_attribute("data-count")
+        page.wait_for_timeout(3000)
+        assert root.get_attribute("data-count") == count and int(count) < 40
+        expect(panel.locator("#walk-caption")).not_to_contain_text("Finished")
         assert not [line for line in page.console_log if line.startswith("error")]

@@ -66,3 +66,18 @@ def test_the_walk_ends_on_the_prompts_own_samples():
     *_, (player, strip, caption) = WalkView(resources).run("water", "fire", 3, 2, 6, "dpm", 3.0, 0)
     assert len(player["frames"]) == 7 and strip.width > strip.height
     assert "own samples" in caption
+
+
+@pytest.mark.parametrize("api_name, args, message", [
+    ("/compare_columns", ("prompt", "a, b, c, d, e", "gold", "ddim", 10, 3.0, 0, 4), "Give 1 to 4 values"),
+    ("/compare_columns", ("steps", "5, five", "gold", "ddim", 10, 3.0, 0, 4), "steps must be a number"),
+    ("/compare_columns", ("guidance w", "1, 1", "gold", "ddim", 10, 3.0, 0, 4), "a different value"),
+    ("/compare_columns", ("steps", "500, 1000", "gold", "ddim", 10, 3.0, 0, 16), "glyph-steps"),
+    ("/compare_columns", ("prompt", "water", "gold", "ddim", 10, 3.0, 0, 17), "glyphs per column must be between"),
+    ("/walk_prompts", ("water", "water", 7, 2, 50, "dpm", 3.0, 0), "two different prompts"),
+    ("/walk_prompts", ("water", "fire", 7, 2, 50, "ddpm", 3.0, 0), "sampler must be one of"),
+    ("/walk_prompts", ("water", "fire", 12, 2, 50, "dpm", 3.0, 0), "points must be between 2 and 11"),
+    ("/walk_prompts", ("water", "fire", 11, 4, 1000, "dpm", 3.0, 0), "too much work"),
+])
+def test_bad_values_get_a_clear_message(call_error, api_name, args, message):
+    assert message in call_error(api_name, *args)
