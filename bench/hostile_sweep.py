@@ -73,6 +73,9 @@ def main(argv=None) -> int:
                     job.cancel()
                 except Exception as err:  # noqa: BLE001 - the client could not send the value (e.g. NaN in JSON)
                     outcomes[f"not sent ({type(err).__name__})"] += 1
+            print(f"  {name}: {len(calls)} calls; so far {sum(outcomes.values()) + len(hangs)} calls, "
+                  f"{len(hangs)} hangs, {len(bare)} bare refusals, "
+                  f"{server.tracebacks if server else '?'} tracebacks ({time.perf_counter() - start:.0f} s)", flush=True)
     finally:
         client.close()
         tracebacks = server.tracebacks if server else None
