@@ -1,7 +1,7 @@
 """The Score field tab's live section: a network learns the score in the session, streamed.
 
 API:
-    /learn_score() -> streams (exact and learned figures at t = 20, the same at t = 600, status); the last is the end state
+    /learn_score() -> streams (exact and learned figures at t = 20, the same at t = 600, status, figures' column); the last is the end state
 """
 
 from __future__ import annotations
@@ -80,8 +80,9 @@ class LiveScore:
 
         Yields:
             (exact figure at t = SMALL_T, learned figure at SMALL_T, exact figure at LARGE_T, learned
-            figure at LARGE_T, Markdown status); figures not changed are ``gr.skip()``; the learned
-            figures are coloured by their error; the last status carries both networks' measured errors.
+            figure at LARGE_T, Markdown status, the figures' column shown at the first frame); what does
+            not change is ``gr.skip()``; the learned figures are coloured by their error; the last status
+            carries both networks' measured errors.
         """
         from glyffuser.distributions.mapflow import MAP_EXTENT
         from glyffuser.distributions.score_live import ONE_LEVEL, LivePlan, learn_live
@@ -108,8 +109,9 @@ class LiveScore:
                 status = self._verdict(measured, time.perf_counter() - start)
             small = (exact[SMALL_T][0] if first else gr.skip(), figure if t == SMALL_T else gr.skip())
             large = (exact[LARGE_T][0] if first else gr.skip(), figure if t == LARGE_T else gr.skip())
+            shown = gr.Column(visible=True) if first else gr.skip()
             first = False
-            yield *small, *large, status
+            yield *small, *large, status, shown
 
     @staticmethod
     def _verdict(measured: dict, seconds: float) -> str:
@@ -137,10 +139,11 @@ def build_section(resources) -> None:
         learn = gr.Button("Learn the score", variant="primary", elem_id="score-learn", scale=0, min_width=200)
         status = common.note(PLACEHOLDER, elem_id="score-learn-status")
     plots = []
-    for t in (SMALL_T, LARGE_T):
-        with gr.Row(equal_height=False):
-            for name in ("exact", "learned"):
-                with gr.Column(scale=1, min_width=320):
-                    plots.append(common.plot(elem_id=f"score-learn-{name}-{t}"))
-    learn.click(live.learn, inputs=None, outputs=[*plots, status], api_name="learn_score",
+    with gr.Column(visible=False) as figures:  # no empty boxes before the first frame
+        for t in (SMALL_T, LARGE_T):
+            with gr.Row(equal_height=False):
+                for name in ("exact", "learned"):
+                    with gr.Column(scale=1, min_width=320):
+                        plots.append(common.plot(elem_id=f"score-learn-{name}-{t}"))
+    learn.click(live.learn, inputs=None, outputs=[*plots, status, figures], api_name="learn_score",
                 concurrency_limit=1, concurrency_id="learn-score", show_progress="hidden")

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from test_browser import SCREENSHOTS, WIDTHS, browser_page, open_tab, pytestmark  # noqa: F401 (pytestmark: the same skips)
 from test_explain import FORMULA, PAPERS
+from test_lesson import MIN_CPU_SHARE, cpu_share
 
 from tabs import explain
 
@@ -95,7 +96,6 @@ def test_the_score_is_learned_live_and_wrong_only_where_the_article_says(page):
     seconds = float(re.search(r"Done in ([\d.]+) s", text).group(1))
     one_away, one_near = (float(v) for v in re.search(r"median (\d+)% away from the data against (\d+)% near", text).groups())
     all_away, all_near = (float(v) for v in re.search(r"off by (\d+)% away from the data and (\d+)% near it\. \(", text).groups())
-    assert seconds <= LEARN_SECONDS, text
     assert one_away > 2 * one_near, text  # one small noise level: wrong away from the data
     assert all_away < one_away / 3, text  # many noise levels, read at large t: right there too
     for t in (20, 600):
@@ -108,3 +108,7 @@ def test_the_score_is_learned_live_and_wrong_only_where_the_article_says(page):
                  SCREENSHOTS.parent / "score_live.png")
     else:
         save_png(panel.locator("#score-learn-learned-20").screenshot(), SCREENSHOTS / f"score-live-{page.width}.png")
+    if seconds > LEARN_SECONDS and (share := cpu_share()) < MIN_CPU_SHARE:
+        pytest.skip(f"machine overloaded (a reference workload got {share:.0%} of a core): training took "
+                    f"{seconds:.1f} s, over {LEARN_SECONDS:g} s")
+    assert seconds <= LEARN_SECONDS, text

@@ -36,9 +36,13 @@ def run():
 
 
 def test_training_finishes_within_the_limit(run):
+    from test_lesson import MIN_CPU_SHARE, cpu_share
+
     seconds, frames, nets, _ = run
-    assert seconds <= MAX_SECONDS, f"{seconds:.1f} s"
     assert frames == 2 * LivePlan().steps // LivePlan().report_every and set(nets) == {ONE_LEVEL, ALL_LEVELS}
+    if seconds > MAX_SECONDS and (share := cpu_share()) < MIN_CPU_SHARE:
+        pytest.skip(f"machine overloaded (a reference workload got {share:.0%} of a core): {seconds:.1f} s")
+    assert seconds <= MAX_SECONDS, f"{seconds:.1f} s"
 
 
 def test_one_small_level_is_wrong_away_from_the_data_and_many_levels_are_right_at_large_t(run):
@@ -61,7 +65,7 @@ def test_score_error_is_relative_with_the_median_as_floor():
 def test_learn_score_endpoint_streams_both_trainings_to_a_verdict(client):
     job = client.submit(api_name="/learn_score")
     outputs = job.result(timeout=180)
-    statuses = [o[-1] for o in job.outputs()]
+    statuses = [o[4] for o in job.outputs()]  # (4 figures, status, ...)
     assert any("one small noise level" in s for s in statuses) and any("all noise levels" in s for s in statuses)
-    assert "Done in" in outputs[-1] and "away from the data" in outputs[-1]
+    assert "Done in" in outputs[4] and "away from the data" in outputs[4]
     assert len(job.outputs()) == 2 * LivePlan().steps // LivePlan().report_every

@@ -40,7 +40,7 @@ class LivePlan:
     steps: int = 1000  # per training
     lr: float = 4e-3
     seed: int = 0
-    report_every: int = 100  # a frame after this many steps
+    report_every: int = 200  # a frame after this many steps
 
     def config(self, bandwidth: float) -> ScoreNetConfig:
         return ScoreNetConfig(hidden=self.hidden, layers=self.layers, batch=self.batch, steps=self.steps,
