@@ -61,7 +61,7 @@ PLAIN = {
     "noising": (
         "A diffusion model learns by watching pictures being destroyed: step by step, the picture fades and "
         "random speckles ([[noise]]) are added, until nothing of it is left. The slider sets the [[step]], "
-        "from 0 (barely touched) to 999 (only noise); drag it and watch the glyph disappear. Below it, the "
+        "from 0 (barely touched) to 999 (only noise); drag it and watch the glyph disappear. Further down, the "
         "same happens to every dot of the [[map]]: the clusters blur and melt into one round cloud."
     ),
     "score": (
