@@ -6,6 +6,11 @@ Part 1, one process: two trainers of the same run (``--engine plain`` and ``--en
 in this process, stepped in alternating rounds of ``--steps`` steps so that both see the same
 load on a shared machine; prints each round's glyphs/s, min and median, and the overhead.
 
+The rounds swing by 2x on a machine shared with other work, so part 1 also times what
+Accelerate adds to a step on its own: its ``backward`` and optimiser ``step`` wrappers
+around a one-parameter model, against the bare calls, in a tight alternating loop (µs per
+step), and sets that against the step's median time.
+
 Part 2: ``python -m glyffuser.train`` (1 process) against ``accelerate launch`` with 2 CPU
 processes over gloo, the same global batch; glyphs/s is the median of the run's logged rates
 after its first log row.
@@ -57,7 +62,40 @@ def one_process(args, folder: Path) -> dict:
         print(f"{engine:>10}: glyphs/s min {low:.1f}, median {mid:.1f}, max {high:.1f}")
     overhead = 1 - summary["accelerate"][1] / summary["plain"][1]
     print(f"Accelerate at one process: {100 * overhead:+.1f}% fewer glyphs/s (median); same weights after the same steps: {same}")
+    step_ms = 1e3 * args.batch_size / summary["plain"][1]
+    for label, wrapped in (("the trainer's Accelerate engine", False), ("with Accelerate's optimiser wrapper", True)):
+        cost = wrapper_cost_us(accelerate_optimizer=wrapped)
+        print(f"{label} adds {cost:.1f} µs a step: {100 * cost / (1e3 * step_ms):.3f}% of a {step_ms:.0f} ms step")
     return summary
+
+
+def wrapper_cost_us(reps: int = 3000, accelerate_optimizer: bool = False) -> float:
+    """µs per step that the Accelerate engine adds to backward and the optimiser step (median of paired blocks).
+
+    ``accelerate_optimizer``: with Accelerate's optimiser wrapper, which the trainer leaves out.
+    """
+    processes = Processes("accelerate", "cpu")
+    model = torch.nn.Linear(1, 1)
+    bare = torch.optim.SGD(model.parameters(), lr=0.0)
+    _, wrapped = processes.prepare(model, torch.optim.SGD(model.parameters(), lr=0.0))
+    if accelerate_optimizer:
+        wrapped = processes.accelerator.prepare_optimizer(wrapped, device_placement=False)
+    x = torch.ones(1, 1)
+
+    def block(step, backward) -> float:
+        start = time.perf_counter()
+        for _ in range(100):
+            loss = model(x).sum()
+            backward(loss)
+            step()
+        return (time.perf_counter() - start) / 100
+
+    extra = []
+    for _ in range(reps // 100):
+        plain = block(bare.step, lambda loss: loss.backward())
+        accelerated = block(wrapped.step, processes.backward)
+        extra.append(accelerated - plain)
+    return 1e6 * statistics.median(extra)
 
 
 def launched_rate(args, out: Path, processes: int) -> float:

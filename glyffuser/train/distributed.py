@@ -76,10 +76,15 @@ class Processes:
 
     # --- the model and its step -----------------------------------------------
     def prepare(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer):
-        """(model to call, optimiser to step): DDP-wrapped across N processes, unchanged for one."""
+        """(model to call, optimiser to step): the model DDP-wrapped across N processes, unchanged for one.
+
+        The optimiser stays bare: Accelerate's wrapper only matters for its gradient scaler
+        and gradient accumulation, which this loop does not use, and it looks up an optional
+        package on every step (0.3–0.6 ms a step here; ``bench/bench_accelerate.py``).
+        """
         if self.accelerator is None:
             return model, optimizer
-        return self.accelerator.prepare(model, optimizer, device_placement=[False, False])
+        return self.accelerator.prepare_model(model, device_placement=False), optimizer
 
     def backward(self, loss: torch.Tensor) -> None:
         """Gradients of this slice's loss, averaged over the processes."""
