@@ -6,5 +6,6 @@
     traced       the U-Net as a TorchScript graph for sampling
     batch_split  one batch as halves on the CPU's cores
     pipeline     text-to-glyph sampling (``glyffuser.load_pipeline()``)
+    interpolate  a walk between two prompts: the text condition mixed on fixed noise
     defaults     the shipped model's sampling defaults, chosen by measurement
 """
