@@ -71,6 +71,7 @@ def test_sampling_streams_and_replays(page):
     # Drag the replay slider to about the middle: the frame and the caption follow.
     track = panel.locator("#sampling-scrub input[type=range]")
     expect(track).to_be_enabled()
+    track.scroll_into_view_if_needed()  # the mouse acts only inside the viewport
     box = track.bounding_box()
     y = box["y"] + box["height"] / 2
     page.mouse.move(box["x"] + box["width"] - 2, y)

@@ -60,7 +60,10 @@ CHANGED = f"([root, old]) => {{ const key = ({FIGURE_KEY})(root); return key !==
 # A red "Error" badge over any output (Gradio's status tracker in its error state).
 NO_BADGE = "() => ![...document.querySelectorAll('.wrap.error, .error')].some(e => e.offsetParent !== null)"
 SETTLED = "() => !document.querySelector('.wrap.default.full:not(.hide), .eta-bar')"
-IMAGES_LOADED = "() => [...document.images].filter(i => i.offsetParent !== null).every(i => i.complete)"
+# Images the browser has been asked to show: a lazy image below the viewport loads only when scrolled to.
+IMAGES_LOADED = """() => [...document.images].filter(i => i.offsetParent !== null)
+    .filter(i => !(i.loading === 'lazy' && !i.complete && i.getBoundingClientRect().top > window.innerHeight))
+    .every(i => i.complete)"""
 # Records when each new particle frame arrives in #score-particles (an <img> with a new address).
 FRAME_TIMES = """() => {
     const probe = window.__lessonFrames = {times: [], seen: new Set()};
@@ -570,7 +573,9 @@ def test_18_one_step_from_noise_for_gold(page):
     """One step from pure noise for "Gold": the guess x̂0 with and without the prompt."""
     panel = open_tab(page, TITLES[7])
     without, with_prompt = panel.locator("#conditioning-without img"), panel.locator("#conditioning-with img")
-    expect(without).to_be_visible(timeout=MODEL_WAIT_MS)
+    expect(without).to_have_count(1, timeout=MODEL_WAIT_MS)
+    panel.locator("#conditioning-without").scroll_into_view_if_needed()  # lazy images load when scrolled to
+    expect(without).to_be_visible()
     expect(with_prompt).to_be_visible()
     expect(panel.locator("#conditioning-prompt input, #conditioning-prompt textarea").first).to_have_value("Gold")
     assert without.get_attribute("src") != with_prompt.get_attribute("src")
@@ -592,6 +597,9 @@ def test_19_sample_gold(page):
     expect(panel.locator("#sampling-steps input[type=number]")).to_have_value("120")
     frame = panel.locator("#sampling-frame")
     frame.evaluate(WATCH_PICTURES)
+    from tabs import shared_runs
+
+    shared_runs.RUNS.clear()  # computed live at each width, not replayed from the earlier width's run
     panel.locator("#sampling-run").click()
     caption = panel.locator("#sampling-caption")
     expect(caption).to_contain_text("Finished", timeout=MODEL_WAIT_MS)
