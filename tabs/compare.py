@@ -81,11 +81,8 @@ class CompareView:
     def _columns(self, vary, values, prompt, sampler, steps, guidance, seed, count) -> list[dict]:
         from glyffuser.model.pipeline import check_request
 
-        base = dict(prompt=model_common.prompt(prompt), sampler=validate.choice(sampler, "sampler", SAMPLERS),
-                    steps=validate.integer(steps, "steps", 1, MAX_STEPS),
-                    guidance=validate.number(guidance, "guidance w", 0.0, MAX_GUIDANCE),
-                    seed=validate.integer(seed, "seed", 0, validate.MAX_SEED - MAX_COLUMN_GLYPHS),
-                    n=validate.integer(count, "glyphs per column", 1, MAX_COLUMN_GLYPHS))
+        base = model_common.request_args(prompt, sampler, steps, guidance, seed, count, MAX_COLUMN_GLYPHS,
+                                         "glyphs per column")
         columns = [{**base, SETTING[vary]: value} for value in parse_values(vary, values)]
         with model_common.pipeline_errors():
             for column in columns:

@@ -55,6 +55,19 @@ def prompt(value, name: str = "prompt") -> str:
     return validate.text(value, name, max_len=MAX_PROMPT, allow_empty=True)
 
 
+def request_args(text, sampler, steps, guidance, seed, count, max_count: int, count_name: str) -> dict:
+    """The checked arguments of one pipeline request, as a dict: ``count`` glyphs (1 to ``max_count``,
+    called ``count_name`` in messages) from seeds ``seed`` .. ``seed + count - 1``."""
+    return dict(
+        prompt=prompt(text),
+        sampler=validate.choice(sampler, "sampler", SAMPLERS),
+        steps=validate.integer(steps, "steps", 1, MAX_STEPS),
+        guidance=validate.number(guidance, "guidance w", 0.0, MAX_GUIDANCE),
+        seed=validate.integer(seed, "seed", 0, validate.MAX_SEED - max_count),
+        n=validate.integer(count, count_name, 1, max_count),
+    )
+
+
 @contextlib.contextmanager
 def pipeline_errors():
     """Re-raise the pipeline's :class:`PipelineInputError` as a message for the page."""

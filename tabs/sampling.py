@@ -26,7 +26,7 @@ from glyffuser.images import save_gif, to_ink
 from glyffuser.model import defaults
 from tabs import common, explain, model_common, shared_runs, validate
 from tabs.compare import build_section as build_comparison
-from tabs.model_common import MAX_GLYPHS, MAX_GUIDANCE, MAX_STEPS, SAMPLERS
+from tabs.model_common import MAX_GLYPHS, MAX_STEPS, SAMPLERS
 from tabs.player import PlayerFrames, frame_player
 from tabs.walk import build_section as build_walk
 from viz.glyph_map import shorten
@@ -130,14 +130,7 @@ class SamplingTab:
         """Checked arguments of the pipeline, as a dict."""
         from glyffuser.model.pipeline import check_request
 
-        args = dict(
-            prompt=model_common.prompt(prompt),
-            sampler=validate.choice(sampler, "sampler", SAMPLERS),
-            steps=validate.integer(steps, "steps", 1, MAX_STEPS),
-            guidance=validate.number(guidance, "guidance w", 0.0, MAX_GUIDANCE),
-            seed=validate.integer(seed, "seed", 0, validate.MAX_SEED - MAX_GLYPHS),
-            n=validate.integer(count, "number of glyphs", 1, MAX_GLYPHS),
-        )
+        args = model_common.request_args(prompt, sampler, steps, guidance, seed, count, MAX_GLYPHS, "number of glyphs")
         with model_common.pipeline_errors():
             check_request(**args)
         if args["steps"] * args["n"] > MAX_GLYPH_STEPS:
