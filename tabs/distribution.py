@@ -118,7 +118,7 @@ def build_tab(resources) -> None:
             with gr.Column(scale=3):
                 fit_plot = common.plot(elem_id="distribution-fit")
                 convergence_plot = common.plot(elem_id="distribution-convergence")
-        common.explanation(IMPLICIT)
+        explain.section("distribution-implicit", IMPLICIT)
         implicit_plot = common.plot(elem_id="distribution-implicit")
         outputs = [fit_plot, convergence_plot, estimates, implicit_plot]
         inputs = [mu, sigma, n, seed]

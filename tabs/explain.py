@@ -1,8 +1,10 @@
-"""Every tab's opening at two depths: a few plain sentences, then "The details" (the maths).
+"""Every tab's opening, and every section further down, at two depths: a few plain sentences,
+then "The details" (the maths).
 
 The plain text is for a reader who knows no machine learning: two to four sentences, no
 formula, no paper names, each true of the picture beside it with the shipped model at the
-tab's default settings. Words in ``[[double brackets]]`` link to a short glossary that
+tab's default settings. ``PLAIN`` holds the tabs' openings (:func:`opening`), ``SECTIONS``
+the sections further down (:func:`section`, which keeps the section's heading in view). Words in ``[[double brackets]]`` link to a short glossary that
 closes the plain text (``[[shown words|term]]`` shows other words than the term's name);
 the glossary is a native ``<details>`` element, which the browser opens when a link to a
 term inside it is followed. The tab's own detailed text (its formulas and references)
@@ -101,6 +103,80 @@ PLAIN = {
     ),
 }
 
+# The sections further down the tabs, by section id (the elements' ids start with it).
+SECTIONS = {
+    "distribution-implicit": (
+        "Fitting a bell curve learns a [[distribution]] by its formula: afterwards we can say how likely any "
+        "value is. Pictures of glyphs have no such formula, so a diffusion model learns something else: a recipe "
+        "that turns [[noise]] into new data, without ever saying how likely anything is. The figure below does "
+        "this for the numbers above: its green line turns each random noise value into a new number, and the "
+        "green bars show 2,000 such numbers, spread much like the red fitted curve."
+    ),
+    "glyph-as-numbers": (
+        "This is all the model ever sees of a [[glyph]]: numbers, one per [[pixel]]. The picture beside it (below, "
+        "on a narrow screen) shows the searched or clicked glyph, 锂 at first, with its numbers written in. To "
+        "leave room for the labels, each number there is the average of a small square of 4 by 4 pixels; the "
+        "data itself holds 64 by 64 of them."
+    ),
+    "glyph-structure": (
+        "Many characters are made of two parts, either side by side, like 明, or one above the other, like 草. "
+        "Colour the [[map]] by structure and the two kinds gather in different places, the stacked ones lower "
+        "down and the side-by-side ones higher up: most of a glyph's nearest neighbours on the map are of its "
+        "own kind. The computer sorts the glyphs by looking for a gap in the ink between the two parts, an empty "
+        "column or an empty row, and gets most of them right, though not all."
+    ),
+    "score-network": (
+        "The red arrows above were not worked out: a small [[network]] learned them from noisy examples of the "
+        "dots, as a real diffusion model must. Near the data, where it saw many examples, its arrows roughly "
+        "match the exact ones; far from the data, where it saw almost none, they still point the right way but "
+        "are too short. The line chart walks out from the centre of the [[map]] to the right: in the grey "
+        "stretch, where examples were rare, the exact arrow keeps growing while the learned one falls far behind."
+    ),
+    "score-live": (
+        "Press the button and a small [[network]] learns the arrows from noisy examples, here and now, in about "
+        "ten seconds; beside the exact arrows it draws the learned ones, over a colour that shows how wrong they "
+        "are. First it only sees dots with a little [[noise]] (the first pair of pictures, at step 20): it learns "
+        "the arrows near the data well, but outside the dashed line it has seen no examples, and there its "
+        "arrows are wrong. Then a fresh network sees every amount of noise: with a lot of noise (the second "
+        "pair, at step 600) the examples cover the whole picture, and its arrows are right almost everywhere."
+    ),
+    "score-flow": (
+        "Press the button and 300 dots start at random places, as pure [[noise]], then each takes 40 small steps "
+        "along the arrows of the [[score]]. At first the arrows pull every dot towards the middle; as the noise "
+        "is taken away they point to the clusters, and the dots gather there. The dots end up close to the "
+        "map's points but not on top of them, just as new examples of the data would: new points, not copies."
+    ),
+    "overview-posterior": (
+        "Going one step back from a noisy picture is easy if we know which clean [[glyph]] it was made from: "
+        "then there is an exact rule for it. The pictures take the same noisy 锂 one step back twice, once as if "
+        "it came from 锂 and once as if from 金: the two results look the same, and only their difference (bottom "
+        "right) shows that each is nudged a tiny bit towards its own glyph. The [[network]] never knows the "
+        "clean glyph, so it guesses it and puts its guess into the same rule."
+    ),
+    "overview-guide": (
+        "Each piece of the chain of pictures at the top of this tab has a tab of its own. Tabs 1 and 2 show "
+        "what has to be learned, a [[distribution]] and the glyphs themselves; tab 3 the dashed arrows, the "
+        "[[noise]] being added; tab 4 why the way back can be learned at all; tabs 6, 7 and 8 the solid arrows: "
+        "how the [[network]] is trained, steered by words and run from pure noise to a new character. The "
+        "buttons at the bottom of this tab open them."
+    ),
+    "training-late": (
+        "Near the end of the noising almost nothing of the glyph is left: at [[step]] 900 a faint trace, at "
+        "step 999 nothing at all. The pictures show the [[network]]'s guesses of the clean glyph at these two "
+        "steps, with its [[prompt]], the glyph's English definition (top row), and with no words (bottom row). "
+        "At step 900 it finds 锂 either way; at step 999 it can only go by the words: with them it draws a grey "
+        "mix of 锂 and 鋰, the two characters defined as lithium, and without them only a grey blur, roughly "
+        "the average of all glyphs."
+    ),
+    "training-network": (
+        "The [[network]] that makes these guesses is drawn below. It shrinks the noisy picture in stages, from "
+        "64 by 64 down to 4 by 4, to take in its overall shape, then grows it back to full size; shortcuts (the "
+        "dashed grey arrows) carry the fine detail straight across from the shrinking side to the growing side. "
+        "The [[step]] and the words of the [[prompt]] are fed into every stage, so one network serves every "
+        "amount of noise and every prompt."
+    ),
+}
+
 TERM = re.compile(r"\[\[([^\]|]+)(?:\|([^\]]+))?\]\]")
 
 
@@ -119,23 +195,36 @@ def terms(text: str) -> list[str]:
     return found
 
 
-def plain_text(tab_id: str) -> str:
-    """The tab's plain sentences as readable text (links shown as their words)."""
-    return TERM.sub(lambda m: m.group(1), PLAIN[tab_id])
+def _plain(key: str) -> str:
+    """The plain sentences of a tab (``PLAIN``) or of a section (``SECTIONS``)."""
+    return PLAIN[key] if key in PLAIN else SECTIONS[key]
 
 
-def plain_markdown(tab_id: str) -> str:
-    """The tab's plain sentences with linked terms, followed by its glossary (``<details>``).
+def plain_text(key: str) -> str:
+    """A tab's or a section's plain sentences as readable text (links shown as their words)."""
+    return TERM.sub(lambda m: m.group(1), _plain(key))
+
+
+def plain_markdown(key: str) -> str:
+    """A tab's or a section's plain sentences with linked terms, followed by its glossary (``<details>``).
 
     Raises:
         KeyError: a term used in the text is not in ``GLOSSARY``.
     """
-    text = PLAIN[tab_id]
+    text = _plain(key)
     used = terms(text)
-    linked = TERM.sub(lambda m: f"[{m.group(1)}](#{anchor(tab_id, m.group(2) or m.group(1))})", text)
-    entries = "".join(f'<dt id="{anchor(tab_id, term)}"><b>{term}</b></dt><dd style="margin: 0 0 0.4em 1.2em">{GLOSSARY[term]}</dd>' for term in used)
+    linked = TERM.sub(lambda m: f"[{m.group(1)}](#{anchor(key, m.group(2) or m.group(1))})", text)
+    if not used:
+        return linked
+    entries = "".join(f'<dt id="{anchor(key, term)}"><b>{term}</b></dt><dd style="margin: 0 0 0.4em 1.2em">{GLOSSARY[term]}</dd>' for term in used)
     return (f"{linked}\n\n<details class=\"glossary\"><summary>Glossary: the linked words</summary>"
             f"<dl>{entries}</dl></details>")
+
+
+def split_heading(markdown: str) -> tuple[str, str]:
+    """``(heading line, the rest)`` of a Markdown text that opens with a ``#`` heading; else ``("", text)``."""
+    head, _, rest = markdown.strip().partition("\n")
+    return (head, rest.strip()) if head.startswith("#") else ("", markdown)
 
 
 def opening(tab_id: str, details: str) -> gr.Markdown:
@@ -153,3 +242,24 @@ def opening(tab_id: str, details: str) -> gr.Markdown:
     with gr.Accordion("The details: the maths and where it comes from", open=False,
                       elem_id=f"{tab_id}-details", elem_classes=["tab-details"]):
         return common.explanation(details)
+
+
+def section(section_id: str, details: str, label: str = "The details: the maths and where it comes from") -> gr.Markdown:
+    """A section further down a tab: its heading and plain sentences, then "The details" collapsed.
+
+    Args:
+        section_id: a key of ``SECTIONS``; the elements get the ids ``{section_id}-plain``
+            and ``{section_id}-details``.
+        details: the section's detailed Markdown; a ``#`` heading on its first line stays in
+            view above the plain sentences, the rest goes into the accordion. A section whose
+            details are filled later passes its heading alone.
+        label: the accordion's label.
+
+    Returns:
+        The detailed text's ``gr.Markdown`` (to fill or update it later: without the heading).
+    """
+    heading, body = split_heading(details)
+    gr.Markdown(f"{heading}\n\n{plain_markdown(section_id)}".strip(), elem_id=f"{section_id}-plain",
+                elem_classes=["tab-plain", "section-plain"])
+    with gr.Accordion(label, open=False, elem_id=f"{section_id}-details", elem_classes=["tab-details"]):
+        return common.explanation(body)

@@ -141,8 +141,8 @@ class GlyphMapTab:
                            empty=empty)
 
     def structure_text(self) -> str:
-        """The structure paragraph with its measured numbers."""
-        return STRUCTURE.format(**self.structure_check())
+        """The structure section's details (without its heading) with their measured numbers."""
+        return explain.split_heading(STRUCTURE.format(**self.structure_check()))[1]
 
     @validate.guarded("Drawing the glyph map")
     def glyph_map(self, colour_by, colour_word, query):
@@ -239,8 +239,10 @@ def build_tab(resources) -> None:
                 details = common.note()
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=300):
-                common.explanation(NUMBERS)
-                structure = common.explanation("")
+                explain.section("glyph-as-numbers", NUMBERS, label="The details")
+                # the structure text's numbers are measured when the page opens (``structure_text``)
+                structure = explain.section("glyph-structure", explain.split_heading(STRUCTURE)[0],
+                                            label="The details: how each glyph is sorted, and how well")
             with gr.Column(scale=1, min_width=300):
                 numbers_plot = common.plot(elem_id="glyph-numbers")
         gr.Markdown("#### Search matches")

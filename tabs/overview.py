@@ -38,7 +38,7 @@ glyph $\mathbf x_0$ comes before them all. Ho et al. number the same steps from 
 """
 
 POSTERIOR = r"""
-#### Why the reverse step needs $\mathbf x_0$
+#### Why the step back needs the clean glyph
 Going back one step, $q(\mathbf x_{t-1} \mid \mathbf x_t)$ mixes over every glyph that could have produced
 $\mathbf x_t$, so it depends on the whole data distribution. Given the glyph $\mathbf x_0$ as well, it is one
 Gaussian in closed form (Ho et al. 2020, eq. 6-7):
@@ -57,7 +57,7 @@ guess it ($\hat{\mathbf x}_0$, tab 6), and $p_\theta$ uses this same formula wit
 """
 
 GUIDE = """
-**Where each piece lives in this explorer**
+#### Where each piece lives in this explorer
 - *What the model must learn*, a distribution from samples: **1 · Learning a distribution**; the
   glyphs themselves and their density: **2 · The glyph data**.
 - The dashed forward arrows $q$, at any step and under either schedule: **3 · Forward noising**.
@@ -201,14 +201,14 @@ def build_tab(resources) -> dict:
                           label="t (the middle pair; 0-based, as in diffusers)")
             schedule = common.schedule_radio(DEFAULTS[2])
             seed = common.seed_number(DEFAULTS[3], label="noise seed")
-        common.explanation(POSTERIOR)
+        explain.section("overview-posterior", POSTERIOR)
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=280):
                 posterior_plot = common.plot()
             with gr.Column(scale=1, min_width=280):
                 other = gr.Textbox(value=OTHER, label="the other x₀ (one character)", max_lines=1)
                 posterior_caption = common.note()
-        common.explanation(GUIDE)
+        explain.section("overview-guide", GUIDE, label="The details: which tab shows which arrow")
         common.note(model_differences(common.shipped_model_config()))
         links = {}
         with gr.Row(elem_classes=["course-links"]):

@@ -11,7 +11,7 @@ import time
 import gradio as gr
 import numpy as np
 
-from tabs import common, validate
+from tabs import common, explain, validate
 
 SMALL_T, LARGE_T = 20, 600  # cosine schedule: ᾱ = 0.998 and 0.339
 SCHEDULE = "cosine"
@@ -19,17 +19,8 @@ ARROWS = 21
 ARROW_EXTENT = 3.6
 ARROW_QUANTILE = 0.5
 
-PLAIN = f"""
-#### Watch a network learn the score
-Press the button and a small network learns the arrows from noisy examples, here and now, in about ten
-seconds; beside the exact arrows it draws the learned ones, over a colour that shows how wrong they
-are. First it only sees dots with a little noise (the first pair of pictures, step t = {SMALL_T}): it learns the arrows near
-the data well, but outside the dashed line it has seen no examples, and there its arrows are wrong. Then a
-fresh network sees every amount of noise: with a lot of noise (the second pair, t = {LARGE_T}) the examples cover the
-whole picture, and its arrows are right almost everywhere.
-"""
-
 DETAILS = r"""
+#### Watch a network learn the score
 Both networks are the tab's score network (the same loss, denoising score matching in noise-prediction
 form), smaller: three layers of 64, batches of 256, 1,000 Adam steps each (learning rate up to 0.004), seed 0, one CPU thread.
 The first draws its noise level from one value, $\bar\alpha_{20}$; the second uniformly in
@@ -132,9 +123,7 @@ class LiveScore:
 def build_section(resources) -> None:
     """The live section's widgets and event, inside the Score field tab."""
     live = LiveScore(resources)
-    gr.Markdown(PLAIN, elem_classes=["tab-plain"], elem_id="score-live-plain")
-    with gr.Accordion("The details: the two trainings and the error", open=False, elem_classes=["tab-details"]):
-        common.explanation(DETAILS)
+    explain.section("score-live", DETAILS, label="The details: the two trainings and the error")
     with gr.Row(equal_height=False):
         learn = gr.Button("Learn the score", variant="primary", elem_id="score-learn", scale=0, min_width=200)
         status = common.note(PLACEHOLDER, elem_id="score-learn-status")

@@ -317,7 +317,7 @@ def build_tab(resources) -> None:
                 caption = common.note()
             with gr.Column(scale=3):
                 example_plot = common.plot()
-        common.explanation(late)
+        explain.section("training-late", late)
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=280):
                 guesses_plot = common.plot()
@@ -325,7 +325,7 @@ def build_tab(resources) -> None:
                 guesses_caption_md = common.note()
         loss_plot = common.plot()
         common.note(log_note(model_record()))
-        common.explanation(NETWORK)
+        explain.section("training-network", NETWORK, label="The details: the network's parts")
         unet_plot = common.plot(elem_classes=["wide-figure"])
 
         inputs = [character, seed, t, drop_text]
