@@ -1,5 +1,6 @@
 """In chromium, at 1400 and 400 px: every tab opens with plain words, its maths one click away,
-its terms one click from the glossary; and the Score field tab learns a score live.
+its terms one click from the glossary; every section further down does the same under its own
+heading; and the Score field tab learns a score live.
 
 The plain text read from the page (what the student sees first) has no formula and no paper
 name (the checks of tests/test_explain.py); "The details" is closed, and opening it shows the
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from test_browser import SCREENSHOTS, WIDTHS, browser_page, open_tab, pytestmark  # noqa: F401 (pytestmark: the same skips)
-from test_explain import FORMULA, PAPERS
+from test_explain import FORMULA, PAPERS, SECTION_MODULES
 from test_lesson import MIN_CPU_SHARE, cpu_share
 
 from tabs import explain
@@ -30,6 +31,10 @@ except ImportError:  # pragma: no cover - the tests skip (pytestmark)
 TITLES = {"distribution": "1 · Learning a distribution", "glyph-map": "2 · The glyph data",
           "noising": "3 · Forward noising", "score": "4 · Score field", "overview": "5 · Overview",
           "training": "6 · The training objective", "conditioning": "7 · Conditioning", "sampling": "8 · Sampling"}
+# The tab each section sits in.
+TAB_OF_MODULE = {"distribution": "distribution", "glyph_map": "glyph-map", "score": "score", "score_live": "score",
+                 "overview": "overview", "training": "training"}
+SECTION_TABS = {section_id: TAB_OF_MODULE[module] for section_id, module in SECTION_MODULES.items()}
 LEARN_SECONDS = 20.0
 LEARN_WAIT_MS = 120_000
 COLOURS = 128  # screenshots are stored as palette PNGs, as the lesson's
@@ -81,6 +86,44 @@ def test_each_tab_opens_in_plain_words_with_its_maths_one_click_away(page, tab_i
     if tab_id in ("score", "sampling"):
         page.evaluate("window.scrollTo(0, 0)")
         save_png(page.screenshot(), SCREENSHOTS / f"two-depths-{tab_id}-{page.width}.png")
+
+
+@pytest.mark.parametrize("section_id", list(SECTION_MODULES))
+def test_each_section_shows_plain_words_under_its_heading_and_its_maths_one_click_away(page, section_id):
+    panel = open_tab(page, TITLES[SECTION_TABS[section_id]])
+    plain = panel.locator(f"#{section_id}-plain")
+    plain.scroll_into_view_if_needed()
+    expect(plain).to_be_visible()
+    heading = plain.locator("h4").inner_text()
+    text = plain.locator("p").first.inner_text()
+    assert text.strip() == explain.plain_text(section_id).strip()
+    for shown in (heading, text):
+        assert not FORMULA.search(shown) and not PAPERS.search(shown), shown
+    assert not plain.locator(".katex").count()
+    link = plain.locator("p a").first  # every section links at least one term
+    term = link.get_attribute("href")[1:]
+    link.click()
+    expect(plain.locator(f"[id='{term}']")).to_be_in_viewport()
+    assert plain.locator("details.glossary").evaluate("d => d.open")
+    # "The details": closed (nothing rendered), then the section's maths or measured numbers, under the plain words
+    details = panel.locator(f"#{section_id}-details")
+    expect(details).to_be_visible()
+    assert not details.locator(".tab-intro").count()
+    gap = page.evaluate(f"""() => document.querySelector('#{section_id}-details').getBoundingClientRect().top
+        - document.querySelector('#{section_id}-plain').getBoundingClientRect().bottom""")  # one frame, both read
+    assert gap >= -1, gap
+    details.locator(".label-wrap").first.click()
+    body = details.locator(".tab-intro").first
+    if section_id == "glyph-structure":  # its numbers are measured when the page opens
+        expect(body).to_contain_text(re.compile(r"\d+% have the same structure"))
+    expect(body).to_contain_text(re.compile(r"\w{4}"))
+    detailed = body.inner_text()
+    assert body.locator(".katex").count() or FORMULA.search(detailed) or PAPERS.search(detailed), detailed
+    cut = details.evaluate("""(root) => [...root.querySelectorAll('.katex-display')]
+        .filter(el => el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'auto')
+        .map(el => el.textContent.slice(0, 40))""")
+    assert cut == [], cut
+    details.locator(".label-wrap").first.click()  # closed again
 
 
 def test_the_score_is_learned_live_and_wrong_only_where_the_article_says(page):
