@@ -110,7 +110,8 @@ SECTIONS = {
         "value is. Pictures of glyphs have no such formula, so a diffusion model learns something else: a recipe "
         "that turns [[noise]] into new data, without ever saying how likely anything is. The figure below does "
         "this for the numbers above: its green line turns each random noise value into a new number, and the "
-        "green bars show 2,000 such numbers, spread much like the red fitted curve."
+        "green bars show 2,000 such numbers, roughly in the shape of the red fitted curve but never beyond the "
+        "smallest and the largest of the numbers above."
     ),
     "glyph-as-numbers": (
         "This is all the model ever sees of a [[glyph]]: numbers, one per [[pixel]]. The picture beside it (below, "
