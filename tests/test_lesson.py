@@ -332,8 +332,11 @@ def test_05_two_families(page):
     assert any("side by side" in n for n in names) and any("stacked" in n for n in names), names
     for char in "明草":
         expect(plot.locator(".annotation-text", has_text=char)).to_be_visible()
-    # the measured agreement of the two families with the map, in the text below it
-    structure = panel.locator(".tab-intro").filter(has_text="side by side").filter(has_text="stacked").last
+    # the measured agreement of the two families with the map, in the details below it (one click away)
+    details = panel.locator("#glyph-structure-details")
+    if not details.locator(".tab-intro").count():
+        details.locator(".label-wrap").first.click()
+    structure = details.locator(".tab-intro").filter(has_text="side by side").filter(has_text="stacked").last
     expect(structure).to_contain_text("%")
     shot(page, "05-two-families", block(plot))
 
@@ -509,7 +512,7 @@ def test_13_why_the_reverse_step_needs_x0(page):
     number_in(caption.inner_text(), r"μ̃ = ([\d.]+)")
     posterior = panel.locator("[data-testid=matplotlib] img").nth(1)
     expect(posterior).to_be_visible()
-    intro = panel.locator(".tab-intro").filter(has_text="needs").first
+    intro = panel.locator(".tab-plain").filter(has_text="needs").first
     expect(intro).to_be_visible()
     shot(page, "13-reverse-needs-x0", block(posterior), caption)
 
@@ -535,7 +538,10 @@ def test_14_training_objective(page):
 def test_15_unet(page):
     """The network: a U-Net with its timestep embedding, and where the text enters."""
     panel = open_tab(page, TITLES[6])
-    text = panel.locator(".tab-intro").filter(has_text="timestep embedding").first
+    details = panel.locator("#training-network-details")  # the network's parts: one click away
+    if not details.locator(".tab-intro").count():
+        details.locator(".label-wrap").first.click()
+    text = details.locator(".tab-intro").filter(has_text="timestep embedding").first
     expect(text).to_contain_text("cross-attention")
     diagram = panel.locator(".wide-figure img").first
     expect(diagram).to_be_visible(timeout=MODEL_WAIT_MS)
