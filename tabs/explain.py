@@ -4,11 +4,11 @@ then "The details" (the maths).
 The plain text is for a reader who knows no machine learning: two to four sentences, no
 formula, no paper names, each true of the picture beside it with the shipped model at the
 tab's default settings. ``PLAIN`` holds the tabs' openings (:func:`opening`), ``SECTIONS``
-the sections further down (:func:`section`, which keeps the section's heading in view). Words in ``[[double brackets]]`` link to a short glossary that
-closes the plain text (``[[shown words|term]]`` shows other words than the term's name);
-the glossary is a native ``<details>`` element, which the browser opens when a link to a
-term inside it is followed. The tab's own detailed text (its formulas and references)
-follows in a collapsed accordion.
+the sections further down (:func:`section`, which keeps the section's heading in view).
+Words in ``[[double brackets]]`` link to a short glossary that closes the plain text
+(``[[shown words|term]]`` shows other words than the term's name); the glossary is a native
+``<details>`` element, which the browser opens when a link to a term inside it is followed.
+The detailed text (its formulas and references) follows in a collapsed accordion.
 """
 
 from __future__ import annotations
