@@ -9,17 +9,27 @@ message body", measured with 8 simulated students). :func:`install` replaces Gra
 byte-writing cache functions with ones that keep an existing file of the same content
 (only touching it, so age-based sweeping counts from its last use) and otherwise write a
 temporary file and rename it into place, which a reader never sees half-done.
+
+The same picture *object* handed out again (one frame of a shared run, drawn once for the
+whole class by ``tabs.shared_runs.picture``) is encoded only the first time: its file's path
+is remembered for the newest ``PICTURES_KEPT`` pictures. Pictures are never changed after
+they are shown, so the object stands for its bytes.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from gradio import processing_utils
 
 _installed = []
+PICTURES_KEPT = 32
+_saved: OrderedDict[tuple, tuple[object, str]] = OrderedDict()  # (id, format, name, folder) -> (picture, path)
+_saved_lock = threading.Lock()
 
 
 def write_once(path: Path, data: bytes) -> None:
@@ -43,10 +53,25 @@ def write_once(path: Path, data: bytes) -> None:
 
 
 def save_pil_to_cache(img, cache_dir: str, name: str = "image", format: str = "webp") -> str:
-    """Gradio's ``save_pil_to_cache`` (same path, same bytes), written with :func:`write_once`."""
+    """Gradio's ``save_pil_to_cache`` (same path, same bytes), written with :func:`write_once`;
+    a picture object saved before returns its file at once (see the module's docstring)."""
+    key = (id(img), format, name, str(cache_dir))
+    with _saved_lock:
+        held = _saved.get(key)
+    if held is not None and held[0] is img:
+        try:
+            os.utime(held[1])  # still there (not swept): its age counts from now
+            return held[1]
+        except OSError:
+            pass
     data = processing_utils.encode_pil_to_bytes(img, format)
     path = (Path(cache_dir) / processing_utils.hash_bytes(data) / f"{name}.{format}").resolve()
     write_once(path, data)
+    with _saved_lock:
+        _saved[key] = (img, str(path))
+        _saved.move_to_end(key)
+        while len(_saved) > PICTURES_KEPT:
+            _saved.popitem(last=False)
     return str(path)
 
 

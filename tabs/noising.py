@@ -159,7 +159,7 @@ class NoisingTab:
         frames = PlayerFrames(f"{glyphs.chars[row]} noised from t = 0 to 999 ({name} schedule, one ε from seed {seed})",
                               zoom=4)
         for t, x, abar in zip(chain.timesteps, chain.x_t, chain.alphas_cumprod):
-            frames.add(Image.fromarray(model_picture(x, scale=1), "L"), f"t = {int(t)}, ᾱ = {abar:.4f}")
+            frames.add(Image.fromarray(model_picture(x, scale=1), "L"), f"t = {int(t)}, ᾱ = {abar:.4f}", step=int(t))
         return frames.value()
 
     @validate.guarded("Picking a glyph")
@@ -182,7 +182,7 @@ def build_tab(resources) -> None:
                 schedule = common.schedule_radio(DEFAULTS[2])
                 seed = common.seed_number(DEFAULTS[3], label="noise seed")
                 caption = common.note()
-                player = frame_player("noising-player", "x_t from t = 0 to 999 plays here.")
+                player = frame_player("noising-player", "x_t from t = 0 to 999 plays here.", follows="noising-t")
             x_t = common.picture("x_t", elem_id="noising-xt", height=280, width=280)
             noise = common.picture("ε ~ N(0, I)", height=280, width=280)
         with gr.Row(equal_height=False):

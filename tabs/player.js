@@ -4,6 +4,9 @@
 // focus: space plays or pauses, ← → step, Home / End jump. Data attributes of .player-root report
 // what is shown (data-run: the run's id, data-index, data-shown: frames drawn so far, data-fps: rate of the last play,
 // data-paints: the browser's animation frames per second meanwhile).
+// With props.follows (a slider's elem_id) and frames that carry steps (props.value.steps), the
+// slider is set to the frame's step whenever playback stops on a frame, and moving the slider
+// shows the player's nearest frame.
 (() => {
   const state = { run: null, index: -1, playing: false, fps: 20, last: 0, raf: 0, shown: 0, playStart: 0, playFrames: 0, paints: 0 };
   element.classList.add("player-root");  // the data attributes below live on this element
@@ -40,6 +43,7 @@
       state.last = now - state.last > 3 * interval ? now : state.last + interval;
       if (state.index >= frames().length - 1) {
         pause();
+        syncSlider();
         return;
       }
       show(state.index + 1);
@@ -71,12 +75,41 @@
     label();
   }
 
+  // The followed slider: written only here, and its own moves shown without writing back.
+  let writing = false;
+  function followed() {
+    return props.follows ? document.querySelector(`#${props.follows} input[type=range]`) : null;
+  }
+
+  function syncSlider() {
+    const range = followed();
+    const step = ((props.value && props.value.steps) || [])[state.index];
+    if (!range || range.disabled || step === null || step === undefined || state.playing) return;
+    if (Number(range.value) === Number(step)) return;
+    writing = true;
+    range.value = String(step);
+    range.dispatchEvent(new Event("input", { bubbles: true }));  // the page's own event shows the step
+    writing = false;
+  }
+
+  function followSlider(event) {
+    if (writing || !props.follows || !event.target.closest || !event.target.closest(`#${props.follows}`)) return;
+    const steps = (props.value && props.value.steps) || [];
+    const value = Number(event.target.value);
+    let best = -1;
+    steps.forEach((step, i) => {
+      if (step !== null && (best < 0 || Math.abs(step - value) < Math.abs(steps[best] - value))) best = i;
+    });
+    if (best >= 0) { pause(); show(best); }
+  }
+  document.addEventListener("input", followSlider);
+
   const actions = {
-    play: () => (state.playing ? pause() : play()),
-    prev: () => { pause(); show(state.index - 1); },
-    next: () => { pause(); show(state.index + 1); },
-    first: () => { pause(); show(0); },
-    last: () => { pause(); show(frames().length - 1); },
+    play: () => (state.playing ? (pause(), syncSlider()) : play()),
+    prev: () => { pause(); show(state.index - 1); syncSlider(); },
+    next: () => { pause(); show(state.index + 1); syncSlider(); },
+    first: () => { pause(); show(0); syncSlider(); },
+    last: () => { pause(); show(frames().length - 1); syncSlider(); },
   };
 
   element.addEventListener("click", (event) => {
@@ -84,7 +117,7 @@
     if (button && actions[button.dataset.act]) actions[button.dataset.act]();
   });
   element.addEventListener("input", (event) => {
-    if (event.target.matches(".player-step")) { pause(); show(Number(event.target.value)); }
+    if (event.target.matches(".player-step")) { pause(); show(Number(event.target.value)); syncSlider(); }
   });
   element.addEventListener("change", (event) => {
     if (event.target.matches(".player-speed")) state.fps = Number(event.target.value) || 20;

@@ -7,6 +7,11 @@ so playback runs at the browser's frame rate whatever the server is doing. A gen
 that yields a growing value streams only the new frames (Gradio sends each yield as a
 diff of the last), and the player follows the newest frame unless the student has paused
 elsewhere.
+
+A player can follow a page slider (``follows``: the slider's ``elem_id``) when its frames carry
+the slider's values (``PlayerFrames.add(..., step=...)``): when playback stops on a frame,
+the slider moves to that frame's value (its ``input`` event runs, so the page's full-size
+view shows the same step), and moving the slider shows the player's nearest frame.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import itertools
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 from PIL import Image
 
 PLAYER_JS = (Path(__file__).parent / "player.js").read_text(encoding="utf-8")
@@ -61,40 +67,64 @@ CSS = """
 """
 
 
-def frame_player(elem_id: str, empty: str) -> gr.HTML:
-    """An empty player; ``empty`` (HTML) is the line it shows until frames arrive."""
+def frame_player(elem_id: str, empty: str, follows: str = "") -> gr.HTML:
+    """An empty player; ``empty`` (HTML) is what it shows until frames arrive; ``follows``: the
+    ``elem_id`` of a slider kept on the player's frame (see the module's docstring)."""
     return gr.HTML(None, html_template=TEMPLATE.replace("SPEEDS", str(list(SPEEDS))), css_template=CSS,
-                   js_on_load=PLAYER_JS, elem_id=elem_id, empty=empty, container=False)
+                   js_on_load=PLAYER_JS, elem_id=elem_id, empty=empty, follows=follows, container=False)
 
 
-def encode_frame(picture: Image.Image) -> str:
-    """A PIL picture as a PNG data URI."""
+def encoded(picture: Image.Image, image_format: str = "PNG") -> tuple[str, int]:
+    """A frame ready for :meth:`PlayerFrames.add_encoded`: its data URI and its width in pixels."""
+    return encode_frame(picture, image_format), picture.width
+
+
+def encode_frame(picture: Image.Image, image_format: str = "PNG") -> str:
+    """A PIL picture as a PNG (lossless, for glyphs) or JPEG (quality 85, for smooth colour maps) data URI."""
     buffer = io.BytesIO()
-    picture.save(buffer, format="PNG", compress_level=3)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    if image_format == "JPEG":
+        picture.convert("RGB").save(buffer, format="JPEG", quality=85, subsampling=0)
+    else:
+        picture.save(buffer, format="PNG", compress_level=3)
+    return f"data:image/{image_format.lower()};base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 class PlayerFrames:
     """The value of one player, grown frame by frame (one run: a new id, so the player starts over).
 
-    ``zoom`` is how far the browser may enlarge the frames (pixels stay sharp).
+    ``zoom`` is how far the browser may enlarge the frames (pixels stay sharp); ``image_format``
+    is "PNG" or "JPEG" (see :func:`encode_frame`).
     """
 
-    def __init__(self, title: str = "", zoom: int = 3):
+    def __init__(self, title: str = "", zoom: int = 3, image_format: str = "PNG"):
         self.run = next(_runs)
         self.title = html.escape(title)
         self.zoom = zoom
+        self.image_format = image_format
         self.frames: list[str] = []
         self.captions: list[str] = []
+        self.steps: list[float | None] = []
         self.width = 0
 
-    def add(self, picture: Image.Image, caption: str) -> None:
-        """Append a frame; ``caption`` is plain text (the browser shows it as text)."""
-        self.frames.append(encode_frame(picture))
+    def add(self, picture: Image.Image | np.ndarray, caption: str, step: float | None = None) -> None:
+        """Append a frame (a picture, or an (H, W) / (H, W, 3) uint8 bitmap); ``caption`` is plain
+        text (the browser shows it as text); ``step``: the followed slider's value for this frame."""
+        if isinstance(picture, np.ndarray):
+            picture = Image.fromarray(np.asarray(picture, dtype=np.uint8))
+        self.add_encoded(encoded(picture, self.image_format), caption, step)
+
+    def add_encoded(self, frame: tuple[str, int], caption: str, step: float | None = None) -> None:
+        """Append a frame encoded before (:func:`encoded`: data URI and width), e.g. one shared by many players."""
+        uri, width = frame
+        self.frames.append(uri)
         self.captions.append(caption)
-        self.width = picture.width
+        self.steps.append(step)
+        self.width = width
+
+    def __len__(self) -> int:
+        return len(self.frames)
 
     def value(self) -> dict:
         """The player's value: a new dict each time, so Gradio sends it as a diff of the last."""
         return dict(run=self.run, title=self.title, zoom=self.zoom, width=self.width, frames=list(self.frames),
-                    captions=list(self.captions))
+                    captions=list(self.captions), steps=list(self.steps))

@@ -27,9 +27,10 @@ from glyffuser.model import defaults
 from tabs import common, explain, model_common, shared_runs, validate
 from tabs.compare import build_section as build_comparison
 from tabs.model_common import MAX_GLYPHS, MAX_STEPS, SAMPLERS
-from tabs.player import PlayerFrames, frame_player
+from tabs.player import PlayerFrames, encoded, frame_player
 from tabs.walk import build_section as build_walk
 from viz.glyph_map import shorten
+from viz.compare import pair_frame
 from viz.sampling import labelled_row, map_paths_figure, pair_picture, posterize, step_frame
 
 TITLE = "8 · Sampling"
@@ -58,7 +59,7 @@ and the path of every guess is traced on the glyph map.
 DEFAULTS = ("gold", defaults.SAMPLER, defaults.STEPS, defaults.GUIDANCE, 0, 16)
 COMPARE_STEPS = (1, 2, 5, 20, 120)
 COMPARE_SAMPLER = "ddim"  # the article's simple sampler: too few steps show
-FRAME_INTERVAL_S = 0.25  # stream a frame at most this often (the first and last always)
+PLAYER_TITLE = "x_t (left) and the predicted x₀ (right)"
 MAX_PATH_FRAMES = 24  # steps traced on the map
 MAX_PLAYER_FRAMES = 60  # frames of a run sent to the browser's player: about 4 MB for 16 glyphs
 MAX_GIF_FRAMES = 60  # with 16 grey levels at scale 2: a 120-step run of 16 glyphs is about 2 MB
@@ -109,6 +110,11 @@ def gif_folder() -> Path:
         return folder
 
 
+def step_caption(index: int, steps: int, t: int) -> str:
+    """A player frame's caption: the step, and its t (or that the run is finished)."""
+    return f"Step {index} of {steps}" + (f", t = {t}" if t >= 0 else ": finished")
+
+
 def novelty(distance: float) -> str:
     if distance < COPY_BELOW:
         return "a copy"
@@ -120,10 +126,9 @@ def novelty(distance: float) -> str:
 class SamplingTab:
     """The tab's functions, bound to the shared resources."""
 
-    frame_interval_s = FRAME_INTERVAL_S
-
-    def __init__(self, resources):
+    def __init__(self, resources, runs: shared_runs.SharedRuns | None = None):
         self.res = resources
+        self.runs = runs or shared_runs.RUNS  # where identical requests meet
 
     # --- inputs ---------------------------------------------------------------------------
     def _inputs(self, prompt, sampler, steps, guidance, seed, count):
@@ -150,10 +155,15 @@ class SamplingTab:
     def sample(self, prompt, sampler, steps, guidance, seed, count, progress=gr.Progress()):
         """Sample glyphs, streaming x_t beside the predicted x0 as the steps are computed.
 
+        The steps streamed are the ones the run marks (``shared_runs.iter_shown``: the first,
+        the last, and one each ``shared_runs.FRAME_INTERVAL_S``), so students who share a run
+        see the same frames, each drawn and encoded once for all of them.
+
         Yields:
-            (frame picture, Markdown caption, trajectory state, step slider update, GIF file).
-            The first frame is the starting noise, before the model runs; the last is the
-            finished sample, with the run kept in the session for scrubbing.
+            (frame picture, Markdown caption, trajectory state, step slider update, GIF file,
+            frame player value). The first frame is the starting noise, before the model runs;
+            the last is the finished sample, with the run kept in the session for scrubbing.
+            The player grows with every frame, so the run so far can be played while it runs.
         """
         from glyffuser.diffusion.trajectory import TrajectoryRecorder
         from glyffuser.model.pipeline import check_request
@@ -166,28 +176,39 @@ class SamplingTab:
         x_T = to_ink(pipe.initial_noise(request))  # (B, S, S)
         n, total = request.batch, request.steps
         waiting = gr.update(interactive=False)
+        player = PlayerFrames(PLAYER_TITLE, zoom=3)
+        player.add(pair_frame(x_T, np.zeros_like(x_T)), f"Step 0 of {total}: pure noise", step=0)
         yield (step_frame(x_T, None, 0, total, None), f"Step 0 of {total}: pure noise; the model is running…",
-               gr.skip(), waiting, gr.update(value=None, visible=False))
+               gr.skip(), waiting, gr.update(value=None, visible=False), player.value())
 
         recorder = TrajectoryRecorder(total, n, {**args, "notes": request.notes})
-        last_yield = time.perf_counter()
         with model_common.pipeline_errors():
-            for step in shared_runs.iter_steps(pipe, **args):  # identical requests share one run
+            for step, shown in self.runs.iter_shown(pipe, **args):  # identical requests share one run
                 recorder.add(step)
-                now = time.perf_counter()
-                # The model's first prediction always; later frames (and progress) at most this often.
-                if step.t >= 0 and (step.index == 0 or now - last_yield >= self.frame_interval_s):
-                    last_yield = now
+                if shown and step.t >= 0:
                     progress((min(step.index + 1, total), total), desc="denoising", unit="steps")
-                    yield (step_frame(step.x_t, step.pred_x0, step.index, total, step.t),
-                           f"Step {step.index} of {total}, t = {step.t}", gr.skip(), waiting, gr.skip())
+                    player.add_encoded(self._player_frame(step), step_caption(step.index, total, step.t), step=step.index)
+                    yield (self._frame(step), f"Step {step.index} of {total}, t = {step.t}", gr.skip(), waiting,
+                           gr.skip(), player.value())
         trajectory = recorder.result()
         seconds = time.perf_counter() - start
         notes = " ".join(request.notes)
         caption = (f"Finished: {n} glyph{'s' if n > 1 else ''}, {total} {args['sampler']} steps at "
                    f"w = {args['guidance']:g} in {seconds:.1f} s. Drag the step slider to replay the run. {notes}").strip()
-        yield (step_frame(step.x_t, step.pred_x0, step.index, total, step.t), caption, trajectory,
-               gr.update(maximum=total, value=total, interactive=True), gr.skip())
+        player.add_encoded(self._player_frame(step), step_caption(step.index, total, step.t), step=step.index)
+        yield (self._frame(step), caption, trajectory, gr.update(maximum=total, value=total, interactive=True),
+               gr.skip(), player.value())
+
+    @staticmethod
+    def _frame(step):
+        """The page's frame of a shared step (drawn once for every student streaming it)."""
+        return shared_runs.picture(step, "frame", lambda: step_frame(step.x_t, step.pred_x0, step.index, step.steps,
+                                                                     step.t))
+
+    @staticmethod
+    def _player_frame(step) -> tuple[str, int]:
+        """The player's frame of a shared step, encoded once for every student streaming it."""
+        return shared_runs.picture(step, "player", lambda: encoded(pair_frame(step.x_t, step.pred_x0)))
 
     @validate.guarded("Showing the step")
     def scrub(self, state, step):
@@ -213,16 +234,13 @@ class SamplingTab:
         Returns:
             The player's value (tabs/player.py): x_t beside the predicted x0 at one pixel per pixel.
         """
-        from viz.compare import pair_frame
-
         trajectory = self._trajectory(state)
-        frames = PlayerFrames("x_t (left) and the predicted x₀ (right)", zoom=3)
+        frames = PlayerFrames(PLAYER_TITLE, zoom=3)
         keep = np.unique(np.linspace(0, len(trajectory) - 1, min(len(trajectory), MAX_PLAYER_FRAMES)).round().astype(int))
         for pos in keep:
             x_t, pred_x0 = trajectory.frame(pos)
             index, t = int(trajectory.indices[pos]), int(trajectory.timesteps[pos])
-            frames.add(pair_frame(x_t, pred_x0),
-                       f"Step {index} of {trajectory.steps}" + (f", t = {t}" if t >= 0 else ": finished"))
+            frames.add(pair_frame(x_t, pred_x0), step_caption(index, trajectory.steps, t), step=index)
         return frames.value()
 
     @validate.guarded("Writing the GIF")
@@ -347,8 +365,9 @@ def build_tab(resources) -> None:
                 caption = common.note(elem_id="sampling-caption")
                 scrub = gr.Slider(0, DEFAULTS[2], value=0, step=1, label="step (replay the last run)",
                                   interactive=False, elem_id="sampling-scrub")
-                player = frame_player("sampling-player", "When a run finishes, its steps can be played here in the "
-                                                         "browser: play, pause, step, speed.")
+                player = frame_player("sampling-player", "A run's steps can be played here in the browser while it "
+                                                         "runs and after: play, pause, step, speed.",
+                                      follows="sampling-scrub")
                 with gr.Row():
                     gif_button = gr.Button("Make a GIF of the last run", size="sm")
                     gif_file = gr.File(label="animation (GIF)", interactive=False, visible=False)
@@ -370,7 +389,7 @@ def build_tab(resources) -> None:
         compare_caption = common.note()
 
         inputs = [prompt, sampler, steps, guidance, seed, count]
-        run_outputs = [frame, caption, trajectory, scrub, gif_file]
+        run_outputs = [frame, caption, trajectory, scrub, gif_file, player]
         analysis_outputs = [meter, nearest, map_plot]
         run_event = gr.on(triggers=[run.click, prompt.submit], fn=tab.sample, inputs=inputs, outputs=run_outputs,
                           api_name="sample", preprocess=False, show_progress="minimal", **model_common.MODEL_EVENTS)

@@ -2,19 +2,19 @@
 
 API:
     /score_field(t, schedule, arrows) -> (exact figure, caption, learned figure, ray figure, comparison)
-    /release_particles(particles, steps, schedule, seed) -> streams (frame as HTML <img>, status); the last is the end state
+    /release_particles(particles, steps, schedule, seed) -> streams (frame player value, status); the last is the end state
 """
 
 from __future__ import annotations
 
 import math
 import time
-from html import escape
 
 import gradio as gr
 import numpy as np
 
 from tabs import common, explain, score_live, validate
+from tabs.player import PlayerFrames, frame_player
 
 TITLE = "4 · Score field"
 
@@ -93,18 +93,11 @@ def comparison_caption(t: int, stats, rare_total: int, total: int, ray_exact: np
     return text
 
 
-PLACEHOLDER = ('<div class="particle-frame" style="width:100%;max-width:480px;aspect-ratio:1;margin:auto;'
-               'display:flex;align-items:center;justify-content:center;background:#f7fbff;color:#555">'
-               'press “Release particles”</div>')
-
-
-def frame_html(frame: np.ndarray, label: str) -> str:
-    """A particle frame inline, as a JPEG data URI: one message per frame, no second fetch."""
-    from viz.raster import jpeg_data_uri
-
-    return (f'<img class="particle-frame" src="{jpeg_data_uri(frame, quality=85)}" alt="particles, {escape(label)}" '
-            f'width="{frame.shape[1]}" height="{frame.shape[0]}" style="width:100%;max-width:{frame.shape[1]}px;'
-            'height:auto;display:block;margin:auto">')
+# The player's square (and the height of its controls) is reserved from the start: a page that grows when
+# the first frame arrives makes every Plotly figure above redraw, which blocked the page for seconds.
+PLACEHOLDER = ('<div style="width:100%;max-width:480px;aspect-ratio:1;margin:auto;display:flex;align-items:center;'
+               'justify-content:center;background:#f7fbff;color:#555">press “Release particles”</div>'
+               '<div style="height:96px"></div>')
 
 
 class ScoreTab:
@@ -154,9 +147,10 @@ class ScoreTab:
         """Particles from N(0, I) moved by the probability-flow ODE with the exact score.
 
         Yields:
-            (frame: HTML ``<img>`` of a 480 x 480 JPEG data URI, the particles over q_t;
-            Markdown status at the first and last frames, ``gr.skip()`` between), at most
-            ten a second; the last shows them at ᾱ = 1 over q_0.
+            (the frame player's value, grown by one 480 x 480 JPEG frame of the particles over
+            q_t each time; Markdown status at the first and last frames, ``gr.skip()`` between),
+            at most ten a second; the last frame shows them at ᾱ = 1 over q_0. The run can be
+            played back, paused and stepped while it streams and after.
         """
         from glyffuser.diffusion.forward import standard_normal
         from glyffuser.distributions.mapflow import MAP_EXTENT, nearest_distances, noised_density, release_particles
@@ -172,6 +166,8 @@ class ScoreTab:
         points, h = self.res.standard_map(), self.res.map_bandwidth()
         every = max(1, math.ceil(steps / MAX_FRAMES))
         trails: list[list[np.ndarray]] = [[] for _ in range(min(TRAILS, n))]
+        player = PlayerFrames(f"{n} particles from noise to data ({name} schedule, seed {seed})", zoom=1,
+                              image_format="JPEG")
         last = 0.0
         for k, (t, x, _) in enumerate(release_particles(points, sched, n, steps, seed, h)):
             for trail, position in zip(trails, x):
@@ -198,7 +194,8 @@ class ScoreTab:
             if wait > 0 and t >= 0:
                 time.sleep(wait)  # pace the animation; the last frame goes out at once
             last = time.perf_counter()
-            yield frame_html(frame, label), status
+            player.add(frame, label)
+            yield player.value(), status
 
 
 def build_tab(resources) -> None:
@@ -215,14 +212,14 @@ def build_tab(resources) -> None:
                 field_plot = common.plot(elem_id="score-exact")
             with gr.Column(scale=1, min_width=320):
                 learned_plot = common.plot(elem_id="score-learned")
-        common.explanation(LEARNED_INTRO)
+        explain.section("score-network", LEARNED_INTRO)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 ray_plot = common.plot(elem_id="score-ray")
             with gr.Column(scale=2, min_width=260):
                 comparison = common.note(elem_id="score-comparison")
         score_live.build_section(resources)
-        common.explanation(PARTICLE_INTRO)
+        explain.section("score-flow", PARTICLE_INTRO)
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=280):
                 particles = gr.Slider(*LIMITS["particles"], value=PARTICLE_DEFAULTS[0], step=10, label="particles")
@@ -232,9 +229,7 @@ def build_tab(resources) -> None:
                 release = gr.Button("Release particles", variant="primary")
                 status = common.note(elem_id="score-status")
             with gr.Column(scale=2, min_width=300):
-                # The frame's square is reserved from the start: a page that grows when the first frame
-                # arrives makes every Plotly figure above redraw, which blocked the page for seconds.
-                flow_picture = gr.HTML(PLACEHOLDER, elem_id="score-particles", padding=False)
+                flow_picture = frame_player("score-particles", PLACEHOLDER)
 
         field_inputs = [t, schedule, arrows]
         field_outputs = [field_plot, caption, learned_plot, ray_plot, comparison]

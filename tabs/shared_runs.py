@@ -10,7 +10,10 @@
   stop it for the others; when the last one goes away, it stops at the next step (and is
   not cached).
 
-:func:`shared_call` does the same for a one-shot result (the Conditioning tab's first step).
+:func:`iter_shown` also says which steps to show: the run marks its first step, its last,
+and the first step after each ``FRAME_INTERVAL_S`` of its own clock, so every listener (and
+a later replay) streams the same frames, and :func:`picture` draws each of them once for
+all. :func:`shared_call` does the same for a one-shot result (the Conditioning tab's first step).
 Everything here is thread-safe: the model's queue runs two events at once, and a joined
 request reads the same list of steps the running one appends to, under one lock. The
 steps are the pipeline's own :class:`glyffuser.model.pipeline.PipelineStep` objects, shared
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 
@@ -32,6 +36,8 @@ log = logging.getLogger(__name__)
 COMPUTING_AT_ONCE = 2  # distinct runs computed at once (two cores); later ones wait their turn, first come first served
 CACHE_BYTES = 160 * 2**20  # finished runs kept, all together (a 120-step run of 16 64x64 glyphs is 63 MB)
 CALL_CACHE_ENTRIES = 64  # one-shot results (each well under 1 MB)
+FRAME_INTERVAL_S = 0.25  # a run's shown steps are at least this far apart on its own clock (the first and last always)
+PICTURES_KEPT = 32  # pictures drawn from shared steps (a 16-glyph frame is 1.3 MB): what listeners of a few runs share
 
 
 def step_bytes(step) -> int:
@@ -48,6 +54,8 @@ class _Run:
 
     def __init__(self, lock: threading.Lock):
         self.steps: list = []
+        self.shown: list[bool] = []  # parallel to steps: the frames every listener streams
+        self.last_shown = 0.0
         self.bytes = 0
         self.done = False
         self.cancelled = False
@@ -115,24 +123,26 @@ class SharedRuns:
         stats: counters {"computed", "joined", "replayed", "cancelled"} (for the bench and tests).
     """
 
-    def __init__(self, cache_bytes: int = CACHE_BYTES, computing_at_once: int = COMPUTING_AT_ONCE):
+    def __init__(self, cache_bytes: int = CACHE_BYTES, computing_at_once: int = COMPUTING_AT_ONCE,
+                 frame_interval_s: float = FRAME_INTERVAL_S):
         self.cache_bytes = cache_bytes
+        self.frame_interval_s = frame_interval_s
         self.gate = FifoGate(computing_at_once)
         self._lock = threading.Lock()
         self._running: dict[tuple, _Run] = {}
-        self._finished: OrderedDict[tuple, tuple[list, int]] = OrderedDict()
+        self._finished: OrderedDict[tuple, tuple[list, list, int]] = OrderedDict()
         self._finished_bytes = 0
         self.stats = {"computed": 0, "joined": 0, "replayed": 0, "cancelled": 0}
 
     # --- the cache of finished runs -----------------------------------------------------------
-    def _store(self, key: tuple, steps: list, size: int) -> None:
+    def _store(self, key: tuple, run: _Run) -> None:
         """Keep a finished run (lock held); evict the least recently used beyond the budget."""
-        if size > self.cache_bytes:
+        if run.bytes > self.cache_bytes:
             return
-        self._finished[key] = (steps, size)
-        self._finished_bytes += size
+        self._finished[key] = (run.steps, run.shown, run.bytes)
+        self._finished_bytes += run.bytes
         while self._finished_bytes > self.cache_bytes:
-            _, (_, dropped) = self._finished.popitem(last=False)
+            _, (_, _, dropped) = self._finished.popitem(last=False)
             self._finished_bytes -= dropped
 
     @property
@@ -162,11 +172,16 @@ class SharedRuns:
                     array = getattr(step, name, None)
                     if isinstance(array, np.ndarray):
                         array.flags.writeable = False
+                now = time.perf_counter()
+                shown = not run.steps or getattr(step, "t", 0) < 0 or now - run.last_shown >= self.frame_interval_s
+                if shown:
+                    run.last_shown = now
                 with self._lock:
                     if run.cancelled:
                         self.stats["cancelled"] += 1
                         break
                     run.steps.append(step)
+                    run.shown.append(shown)
                     run.bytes += step_bytes(step)
                     run.changed.notify_all()
         except BaseException as err:  # noqa: BLE001 - handed to every listener
@@ -179,11 +194,16 @@ class SharedRuns:
                 if self._running.get(key) is run:
                     del self._running[key]
                 if run.error is None and not run.cancelled:
-                    self._store(key, run.steps, run.bytes)
+                    self._store(key, run)
                 run.changed.notify_all()
 
     def iter_steps(self, pipe, **args) -> Iterator:
         """``pipe.iter_steps(**args)``, shared with identical requests (see the module's docstring)."""
+        for step, _ in self.iter_shown(pipe, **args):
+            yield step
+
+    def iter_shown(self, pipe, **args) -> Iterator[tuple]:
+        """:meth:`iter_steps` as ``(step, shown)``: ``shown`` marks the frames to stream (the same for every listener)."""
         key = run_key(pipe, args)
         ahead = 0
         with self._lock:
@@ -205,7 +225,7 @@ class SharedRuns:
                     self.stats["joined"] += 1
                 run.listeners += 1
         if finished is not None:
-            yield from finished[0]
+            yield from zip(finished[0], finished[1])
             return
         if ahead >= self.gate.slots:
             tell_waiting(ahead)
@@ -218,9 +238,9 @@ class SharedRuns:
                 with self._lock:
                     while seen >= len(run.steps) and not run.done:
                         run.changed.wait()
-                    new, done, error = run.steps[seen:], run.done, run.error
-                for step in new:  # outside the lock: the consumer may take its time
-                    yield step
+                    new, done, error = list(zip(run.steps[seen:], run.shown[seen:])), run.done, run.error
+                for pair in new:  # outside the lock: the consumer may take its time
+                    yield pair
                 seen += len(new)
                 if done and seen >= len(run.steps):
                     if error is not None:
@@ -269,13 +289,55 @@ class SharedCalls:
             done.set()
 
 
+class SharedPictures:
+    """Pictures drawn from shared steps, drawn once for every listener (the ``maxsize`` newest kept).
+
+    Keyed by the step object itself (kept alive with its picture, so its id is not reused)
+    and a kind ("frame", "player", ...). Two listeners asking at once may both draw: harmless.
+    """
+
+    def __init__(self, maxsize: int = PICTURES_KEPT):
+        self.maxsize = maxsize
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple, tuple[object, object]] = OrderedDict()
+        self.stats = {"drawn": 0, "shared": 0}
+
+    def __call__(self, step, kind: str, draw: Callable[[], object]):
+        key = (id(step), kind)
+        with self._lock:
+            held = self._items.get(key)
+            if held is not None and held[0] is step:
+                self._items.move_to_end(key)
+                self.stats["shared"] += 1
+                return held[1]
+        picture = draw()
+        with self._lock:
+            self.stats["drawn"] += 1
+            self._items[key] = (step, picture)
+            self._items.move_to_end(key)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+        return picture
+
+
 RUNS = SharedRuns()
 CALLS = SharedCalls()
+PICTURES = SharedPictures()
 
 
 def iter_steps(pipe, **args) -> Iterator:
     """The app's shared :meth:`SharedRuns.iter_steps`."""
     return RUNS.iter_steps(pipe, **args)
+
+
+def iter_shown(pipe, **args) -> Iterator[tuple]:
+    """The app's shared :meth:`SharedRuns.iter_shown`: ``(step, shown)`` pairs."""
+    return RUNS.iter_shown(pipe, **args)
+
+
+def picture(step, kind: str, draw: Callable[[], object]):
+    """``draw()`` for this shared step and kind, drawn once for every listener (:class:`SharedPictures`)."""
+    return PICTURES(step, kind, draw)
 
 
 def shared_call(key: tuple, compute: Callable[[], object]):

@@ -111,9 +111,19 @@ def test_noising_player_plays_t_from_0_to_999(app_server):
             root.get_by_role("button", name="▶ play").click()  # from the end: starts over at t = 0
             page.wait_for_function(
                 "() => Number(document.querySelector('#noising-player .player-root').dataset.index) >= 40")
+            picture = panel.locator("#noising-xt img")
+            before = picture.get_attribute("src")
             root.get_by_role("button", name="❚❚ pause").click()
             index = int(root.get_attribute("data-index"))
             expect(root.locator(".player-caption")).to_contain_text(f"t = {10 * index},")
             check_frame_rate(root, 30)
+            # The tab's t slider follows the paused player, and its own event redraws x_t at that t.
+            expect(panel.locator("#noising-t input[type=number]")).to_have_value(str(10 * index))
+            page.wait_for_function("([el, old]) => el.getAttribute('src') !== old", arg=[picture.element_handle(), before])
+            # Moving the slider shows the player's nearest frame.
+            number = panel.locator("#noising-t input[type=number]")
+            number.fill("503")
+            expect(root).to_have_attribute("data-index", "50")
+            expect(root.locator(".player-caption")).to_contain_text("t = 500,")
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             panel.locator("#noising-player").screenshot(path=str(SCREENSHOTS / f"noising-player-{width}.png"))

@@ -59,3 +59,17 @@ def test_concurrent_identical_pictures_never_read_short(tmp_path):
 def test_the_app_installs_it(app_server):
     assert processing_utils.save_pil_to_cache is cache_files.save_pil_to_cache
     assert processing_utils.save_bytes_to_cache is cache_files.save_bytes_to_cache
+
+
+def test_a_picture_object_saved_again_is_not_encoded_again(tmp_path, monkeypatch):
+    encoded = []
+    real = processing_utils.encode_pil_to_bytes
+    monkeypatch.setattr(processing_utils, "encode_pil_to_bytes", lambda img, fmt: encoded.append(fmt) or real(img, fmt))
+    shared, other = Image.new("L", (32, 32), 10), Image.new("L", (32, 32), 10)
+    first = cache_files.save_pil_to_cache(shared, str(tmp_path), format="png")
+    assert [cache_files.save_pil_to_cache(shared, str(tmp_path), format="png") for _ in range(4)] == [first] * 4
+    assert encoded == ["png"]
+    assert cache_files.save_pil_to_cache(other, str(tmp_path), format="png") == first  # same bytes, same file
+    assert len(encoded) == 2  # but another object is encoded
+    os.remove(first)  # swept from the cache: written again
+    assert cache_files.save_pil_to_cache(shared, str(tmp_path), format="png") == first and os.path.exists(first)

@@ -35,10 +35,9 @@ def training_tab():
 @pytest.fixture(scope="module")
 def sampling_tab():
     from tabs.sampling import SamplingTab
+    from tabs.shared_runs import SharedRuns
 
-    tab = SamplingTab(resources)
-    tab.frame_interval_s = 0.0  # stream every step, so frames line up with iter_steps
-    return tab
+    return SamplingTab(resources, runs=SharedRuns(frame_interval_s=0.0))  # every step shown: frames line up with iter_steps
 
 
 def cosine_alpha_bar(t: int, T: int = 1000, s: float = 0.008) -> float:
@@ -148,6 +147,12 @@ def test_animation_frames_are_the_pipeline_steps(pipe, sampling_tab):
     for frame, step in zip(streamed[1:], steps):
         expected = step_frame(step.x_t, step.pred_x0, step.index, step.steps, step.t)
         assert np.array_equal(np.asarray(frame[0]), np.asarray(expected)), f"step {step.index}"
+    # the frame player grows with the stream (one run), each frame tagged with the step slider's value
+    players = [out[5] for out in streamed]
+    assert [len(p["frames"]) for p in players] == list(range(1, len(streamed) + 1))
+    assert len({p["run"] for p in players}) == 1
+    assert players[-1]["steps"] == [0] + [s.index for s in steps]
+    assert players[-1]["captions"][-1] == "Step 4 of 4: finished"
     trajectory = streamed[-1][2]
     assert list(trajectory.indices) == [s.index for s in steps]
     # scrubbing replays the kept frames (stored as 8-bit ink: equal up to one grey level)

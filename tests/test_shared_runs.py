@@ -179,3 +179,41 @@ def test_distinct_runs_compute_slots_at_a_time_in_arrival_order(slots):
         assert pipe.order == [0, 1, 2, 3, 4, 5]  # first come, first served
     else:
         assert sorted(pipe.order) == [0, 1, 2, 3, 4, 5] and set(pipe.order[:2]) == {0, 1}
+
+
+def test_every_listener_and_a_replay_show_the_same_frames():
+    pipe, runs = CountingPipe(delay=0.01), SharedRuns(frame_interval_s=0.05)
+    results = {}
+
+    def student(k):
+        results[k] = [(s.index, shown) for s, shown in runs.iter_shown(pipe, prompt="gold", n=2, steps=40)]
+
+    threads = [threading.Thread(target=student, args=(k,)) for k in range(4)]
+    threads[0].start()
+    pipe.started.wait(5)
+    for t in threads[1:]:
+        t.start()
+    for t in threads:
+        t.join(30)
+    replay = [(s.index, shown) for s, shown in runs.iter_shown(pipe, prompt="gold", n=2, steps=40)]
+    assert pipe.runs == 1 and all(r == results[0] for r in results.values()) and replay == results[0]
+    shown = [i for i, on in results[0] if on]
+    assert shown[0] == 0 and shown[-1] == 40  # the first step and the finished one always
+    assert 3 <= len(shown) <= 20  # 41 steps of 10 ms, one frame per 50 ms at most (and the last)
+
+
+def test_a_picture_of_a_shared_step_is_drawn_once():
+    pictures, drawn = shared_runs.SharedPictures(maxsize=2), []
+    steps = [SimpleNamespace(index=i) for i in range(3)]
+
+    def draw(step):
+        drawn.append(step.index)
+        return f"picture {step.index}"
+
+    for _ in range(5):  # five students streaming the same step
+        assert pictures(steps[0], "frame", lambda: draw(steps[0])) == "picture 0"
+    assert drawn == [0] and pictures.stats == {"drawn": 1, "shared": 4}
+    pictures(steps[0], "player", lambda: draw(steps[0]))  # another kind is another picture
+    pictures(steps[1], "frame", lambda: draw(steps[1]))
+    pictures(steps[0], "frame", lambda: draw(steps[0]))  # evicted by the two newer ones: drawn again
+    assert drawn == [0, 0, 1, 0]

@@ -128,8 +128,11 @@ def test_comparison_caption_numbers(tab):
 
 def test_particles_end_as_samples_of_q0(tab):
     frames = list(tab.release_particles(200, 20, "cosine", 0))
-    assert len(frames) == 21 and 'width="480" height="480"' in frames[-1][0]
-    uri = re.search(r'src="data:image/jpeg;base64,([^"]+)"', frames[-1][0]).group(1)
+    player = frames[-1][0]  # the frame player's value: every frame so far, for playback
+    assert len(frames) == 21 and len(player["frames"]) == 21 and player["width"] == 480
+    assert [len(f[0]["frames"]) for f in frames] == list(range(1, 22))  # grown by one frame per message
+    assert player["captions"][0].startswith("step 0/20") and player["captions"][-1] == "end: ᾱ = 1, after 20 steps"
+    uri = re.fullmatch(r"data:image/jpeg;base64,(.+)", player["frames"][-1]).group(1)
     picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(uri))))
     assert picture.shape == (480, 480, 3)
     status = frames[-1][1]
