@@ -101,12 +101,12 @@ def test_radical_meter_counts_calibrated_probabilities(judge, labelled):
 
 
 def test_classifier_records_held_out_recall_per_radical(judge):
-    from glyffuser.evaluate.prompt_sets import HELD_OUT_PROMPTS, README_PROMPTS
+    from glyffuser.evaluate.prompt_sets import HELD_OUT_PROMPTS, README_PROMPTS, VALIDATION_PROMPTS
 
     info = judge.info
     assert info["threshold"] == judge.threshold == 0.5 and 0.2 < info["temperature"] < 5
     assert info["held_out_accuracy"] >= 0.88 and info["held_out_ece"] < 0.05
-    for radical in set(README_PROMPTS.values()) | set(HELD_OUT_PROMPTS.values()):
+    for radical in set(README_PROMPTS.values()) | set(HELD_OUT_PROMPTS.values()) | set(VALIDATION_PROMPTS.values()):
         real = judge.held_out(radical)
         assert real["glyphs"] >= 10 and real["recall"] >= 0.75 and real["false_alarm"] < 0.01, (radical, real)
 
@@ -143,3 +143,10 @@ def test_meter_without_a_prompt_radical(judge, labelled, glyphs):
     assert first.startswith(prefix) and "of 6 samples." in first and second.startswith(prefix) and "2 samples." in second
     blank = model_common.radical_meter_text(np.zeros((3, 32, 32)), "", glyphs)
     assert blank.startswith(prefix) and "3 samples" in blank
+
+
+def test_the_validation_prompts_are_apart_from_the_held_out_ones():
+    from glyffuser.evaluate.prompt_sets import HELD_OUT_PROMPTS, PROMPT_SETS, README_PROMPTS, VALIDATION_PROMPTS
+
+    assert len(VALIDATION_PROMPTS) == 14 and list(PROMPT_SETS) == ["readme", "validation", "held_out"]
+    assert not set(VALIDATION_PROMPTS) & (set(HELD_OUT_PROMPTS) | set(README_PROMPTS))

@@ -271,7 +271,7 @@ def main(argv=None) -> None:
     parser.add_argument("--guidance-t-max", type=int, help="default: the pipeline's")
     parser.add_argument("--sampler", default="dpm")
     parser.add_argument("--fd-count", type=int, default=512, help="samples for the Fréchet distance (0 skips it)")
-    parser.add_argument("--sets", default="readme,held_out", help="comma-separated prompt sets: readme, held_out")
+    parser.add_argument("--sets", default="readme,held_out", help="comma-separated prompt sets: readme, validation (to choose on), held_out (to report only)")
     parser.add_argument("--model", help="a model folder (default: the shipped assets/model)")
     parser.add_argument("--json", help="also write the report to this file")
     args = parser.parse_args(argv)
