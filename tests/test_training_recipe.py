@@ -150,3 +150,14 @@ def test_the_pipeline_samples_at_the_models_size(tiny_student, tmp_path):
     out = pipe("gold", n=3, steps=2, guidance=2.0, seed=0, guidance_t_max=500)
     assert out.shape == (3, 64, 64) and 0 <= out.min() and out.max() <= 1
     assert glyffuser  # the package imports
+
+
+def test_a_self_guided_run_resumes_without_its_init(tiny_student, tmp_path):
+    """The resume command is the run's own: --init is needed only to start it."""
+    from glyffuser.train.trainer import train
+
+    options = dict(out=str(tmp_path / "run"), limit=16, batch_size=4, minutes=5, caption_variants=2, self_guidance=0.5,
+                   guidance_max=5.0, sample_every=0, log_every=1)
+    first = train(TrainConfig(init=str(tiny_student), max_steps=2, **options))
+    again = train(TrainConfig(max_steps=3, **options))
+    assert again.step == 3 and again.model_config == first.model_config and again.model_config.guidance_embedding

@@ -101,10 +101,23 @@ class TrainConfig:
     threads: int = 0  # torch intra-op threads (0: torch's default); 1 wastes less on a machine shared with other work
 
 
+def saved_run_config(out: Path) -> ModelConfig | None:
+    """The network of the run checkpointed in ``out`` (its state.pt), or None for a new run."""
+    path = Path(out) / "state.pt"
+    if not path.exists():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    return ModelConfig.from_dict(json.loads(state["model_config"]))
+
+
 def run_model_config(cfg: TrainConfig, teacher: GlyphUNet | None) -> ModelConfig:
-    """The network a run trains: the teacher's, --init's or the default, at --image-size / --patch."""
+    """The network a run trains: the teacher's, the checkpointed run's (resuming), --init's or the
+    default, at --image-size / --patch."""
+    resumed = None if teacher is not None else saved_run_config(cfg.out)
     if teacher is not None:
         base = teacher.config
+    elif resumed is not None:  # a run resumes with its own network, whatever started it
+        base = resumed
     elif cfg.init:
         base = ModelConfig.from_dict(json.loads((Path(cfg.init) / "config.json").read_text()))
     else:
