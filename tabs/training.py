@@ -55,9 +55,10 @@ LATE = r"""
 How much of the glyph is left at large $t$? Under the cosine schedule the signal share $\sqrt{{\bar\alpha_t}}$
 is {signal900:.2f} at $t = 900$ and {signal999:.5f} at $t = 999$: at $t = 999$ the input is pure noise for every
 purpose, so $\hat{{\mathbf x}}_0$ is the network's guess from the text alone, and at $t = 900$ only a faint trace
-of the glyph is left. With the text, the guess is the mean of the glyphs that fit those words: a blur of
-their shared parts (the radical the words call for), sharper than without the text, where the guess is the
-mean of all glyphs. A network that had memorised one glyph per definition would draw that glyph crisply
+of the glyph is left. With the text, the guess is the mean of the glyphs that fit those words, sharp where
+they agree and grey where they differ (for the default 锂, "lithium", the two glyphs with that definition,
+锂 and its traditional form 鋰, blur together: 里 on the right is shared, the metal radical on the left comes
+in two forms), and sharper than without the text, where the guess is the mean of all glyphs. A network that had memorised one glyph per definition would draw that glyph crisply
 here instead of a blur; the caption measures how crisp the pictures below are, for the glyph and noise above.
 """
 
