@@ -41,9 +41,13 @@ TAB_MODULES = (
 DEFAULT_CONCURRENCY = 2
 MODEL_CONCURRENCY_ID = "model"
 # Sampling runs stream this many at once; tabs.shared_runs computes two distinct runs at a
-# time (first come, first served) and lets identical requests share one.
+# time (first come, first served), lets identical requests share one, and draws and encodes
+# each frame once for all its listeners, so a listener costs little more than a waiting thread:
+# a class of 30 asking for the same run all stream from the start.
 SAMPLING_EVENTS = {"sample", "sample_example"}
-SAMPLING_CONCURRENCY = 8
+SAMPLING_CONCURRENCY = 32
+# Worker threads for events (Gradio's default is 40): every streaming listener holds one.
+MAX_THREADS = 80
 
 HEADER = """
 # Glyffuser Explorer
@@ -71,7 +75,7 @@ MAX_UPLOAD = 0
 SESSION_CAPACITY = 300
 # Run history would keep every figure (megabytes of JSON each) in the visitor's browser.
 LAUNCH_OPTIONS = dict(theme=THEME, css=CSS, js=JS, run_history=False, max_file_size=MAX_UPLOAD,
-                      state_session_capacity=SESSION_CAPACITY)
+                      state_session_capacity=SESSION_CAPACITY, max_threads=MAX_THREADS)
 
 
 def available_tabs(names=TAB_MODULES) -> list:

@@ -13,6 +13,11 @@ measured) and waits for its warm-up, or uses ``--url``. Three scenarios (``--sce
 * ``sessions``: new sessions one after the other, each with a sampling run; prints the
   server's RSS and the cache folder's size as they go.
 
+The simulated students run on the same machine as the server, so they are kept light: they
+read every streamed message but do not download the pictures it names (a browser would, at
+the cost to the server of serving a static file). Even so they take up to a core of the two
+(measured with ``top``): times here are upper bounds for the server's own.
+
 Shrink them with ``--students``, ``--window``, ``--steps``, ``--count`` and ``--sessions``.
 Run from the repository root: ``python -m bench.load_classroom --scenario same --students 10``
 """
@@ -124,7 +129,9 @@ def sample(client, args: tuple, tally: Tally) -> dict:
     while not job.done():
         status = job.status()
         if status.rank is not None and status.code.name == "IN_QUEUE":
-            ranks.append(status.rank)
+            ranks.append(status.rank)  # held in Gradio's queue
+        if status.log and "being computed or waiting" in status.log[0]:
+            ranks.append(int(status.log[0].split()[0]))  # admitted, waiting its turn (tabs.shared_runs' notice)
         if first is None and job.outputs():
             first = time.perf_counter() - start
         time.sleep(0.02)  # a bench polling its client, not a test
@@ -141,7 +148,7 @@ def sample(client, args: tuple, tally: Tally) -> dict:
 def single_run(url: str, args: tuple) -> float:
     from gradio_client import Client
 
-    client = Client(url, verbose=False)
+    client = Client(url, verbose=False, download_files=False)
     try:
         return sample(client, args, Tally())["last"]
     finally:
@@ -157,7 +164,7 @@ def scenario_same(url: str, opts) -> None:
     rng = random.Random(0)
 
     def student(k: int, delay: float) -> None:
-        client = Client(url, verbose=False)
+        client = Client(url, verbose=False, download_files=False)
         try:
             for t in rng.sample(range(0, 1000, 10), 5):
                 tally.timed(client, LIGHT_API, "锂", t, "cosine", 0)
@@ -187,16 +194,31 @@ def scenario_same(url: str, opts) -> None:
     print(f"  errors: {len(tally.errors)} {tally.errors[:3]}")
 
 
+def open_clients(url: str, count: int) -> list:
+    """``count`` connected clients (a page each), opened a few at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    with ThreadPoolExecutor(4) as pool:
+        return list(pool.map(lambda _: Client(url, verbose=False, download_files=False), range(count)))
+
+
 def scenario_different(url: str, opts) -> None:
     from gradio_client import Client
 
     prompts = [PROMPTS[k % len(PROMPTS)] + ("" if k < len(PROMPTS) else f" {k}") for k in range(opts.students)]
     alone = single_run(url, ("moon", "dpm", opts.steps, 3.0, 0, opts.count))
     tally, results = Tally(), {}
-    delays = sorted(random.Random(1).uniform(0, opts.window) for _ in prompts)
+    rng = random.Random(1)
+    delays = sorted(rng.uniform(0, opts.window) for _ in prompts)
+
+    # The pages are open before the teacher says "press Sample": connecting 30 clients at once takes
+    # seconds, and inside the window it would bunch every request together, in no particular order.
+    clients = open_clients(url, opts.students)
 
     def student(k: int) -> None:
-        client = Client(url, verbose=False)
+        client = clients[k]
         try:
             time.sleep(max(0.0, delays[k] - (time.perf_counter() - begin)))
             results[k] = sample(client, (prompts[k], "dpm", opts.steps, 3.0, 0, opts.count), tally)
@@ -238,7 +260,7 @@ def scenario_sessions(server: Server, opts) -> None:
     print(f"  after warm-up: RSS {start_rss:.0f} MB, cache {start_cache:.1f} MB")
     begin = time.perf_counter()
     for k in range(opts.sessions):
-        client = Client(server.url, verbose=False)
+        client = Client(server.url, verbose=False, download_files=False)
         try:
             sample(client, ("gold", "ddim", opts.steps, 3.0, k, opts.count), tally)
         finally:

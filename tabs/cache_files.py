@@ -10,6 +10,10 @@ byte-writing cache functions with ones that keep an existing file of the same co
 (only touching it, so age-based sweeping counts from its last use) and otherwise write a
 temporary file and rename it into place, which a reader never sees half-done.
 
+PNGs are written at zlib level 1, not Pillow's default 6: four times faster (10 ms against 38 ms
+for a 1610 x 824 sampling frame) for about a fifth more bytes (123 kB against 103 kB), the
+better trade on two CPUs shared by a class.
+
 The same picture *object* handed out again (one frame of a shared run, drawn once for the
 whole class by ``tabs.shared_runs.picture``) is encoded only the first time: its file's path
 is remembered for the newest ``PICTURES_KEPT`` pictures. Pictures are never changed after
@@ -18,18 +22,19 @@ they are shown, so the object stands for its bytes.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
-import threading
-from collections import OrderedDict
 from pathlib import Path
 
 from gradio import processing_utils
 
+from tabs.shared_runs import SharedCalls
+
 _installed = []
 PICTURES_KEPT = 32
-_saved: OrderedDict[tuple, tuple[object, str]] = OrderedDict()  # (id, format, name, folder) -> (picture, path)
-_saved_lock = threading.Lock()
+PNG_LEVEL = 1
+_saved = SharedCalls(PICTURES_KEPT)  # (id, format, name, folder) -> the file, for that picture object only
 
 
 def write_once(path: Path, data: bytes) -> None:
@@ -52,27 +57,32 @@ def write_once(path: Path, data: bytes) -> None:
             os.remove(tmp)
 
 
+def encode(img, format: str) -> bytes:
+    """Gradio's ``encode_pil_to_bytes`` (its metadata kept), with PNGs at zlib level :data:`PNG_LEVEL`."""
+    if format.lower() != "png":
+        return processing_utils.encode_pil_to_bytes(img, format)
+    buffer = io.BytesIO()
+    img.save(buffer, "png", pnginfo=processing_utils.get_pil_metadata(img), compress_level=PNG_LEVEL)
+    return buffer.getvalue()
+
+
 def save_pil_to_cache(img, cache_dir: str, name: str = "image", format: str = "webp") -> str:
     """Gradio's ``save_pil_to_cache`` (same path, same bytes), written with :func:`write_once`;
     a picture object saved before returns its file at once (see the module's docstring)."""
+    def write() -> str:
+        data = encode(img, format)
+        path = (Path(cache_dir) / processing_utils.hash_bytes(data) / f"{name}.{format}").resolve()
+        write_once(path, data)
+        return str(path)
+
     key = (id(img), format, name, str(cache_dir))
-    with _saved_lock:
-        held = _saved.get(key)
-    if held is not None and held[0] is img:
-        try:
-            os.utime(held[1])  # still there (not swept): its age counts from now
-            return held[1]
-        except OSError:
-            pass
-    data = processing_utils.encode_pil_to_bytes(img, format)
-    path = (Path(cache_dir) / processing_utils.hash_bytes(data) / f"{name}.{format}").resolve()
-    write_once(path, data)
-    with _saved_lock:
-        _saved[key] = (img, str(path))
-        _saved.move_to_end(key)
-        while len(_saved) > PICTURES_KEPT:
-            _saved.popitem(last=False)
-    return str(path)
+    path = _saved(key, write, owner=img)  # students streaming one frame at once: one encodes, the others wait
+    try:
+        os.utime(path)  # still there (not swept): its age counts from now
+        return path
+    except OSError:
+        _saved.forget(key)
+        return _saved(key, write, owner=img)
 
 
 def save_bytes_to_cache(data: bytes, file_name: str, cache_dir: str) -> str:

@@ -43,21 +43,33 @@ SWEEP_EVERY_S = 30
 GIF_FOLDER_PREFIX = "glyffuser-gifs-"  # tabs.sampling.gif_folder's temporary folders
 
 
-def nbytes(value, _depth: int = 0) -> int:
-    """About how many bytes ``value`` holds: its arrays' buffers, through dataclasses, lists and dicts."""
+def buffers(value, _depth: int = 0, found: dict[int, int] | None = None) -> dict[int, int]:
+    """The memory ``value`` holds, as {id of each array (or string, or other object): its bytes},
+    through dataclasses, lists and dicts: an array two sessions share appears in both, once."""
+    found = {} if found is None else found
     if _depth > 6 or value is None:
-        return 0
+        return found
     if isinstance(value, np.ndarray):
-        return int(value.nbytes)
-    if isinstance(value, (bytes, str)):
-        return len(value)
-    if isinstance(value, dict):
-        return sum(nbytes(v, _depth + 1) for v in value.values())
-    if isinstance(value, (list, tuple, set)):
-        return sum(nbytes(v, _depth + 1) for v in value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return sum(nbytes(getattr(value, f.name, None), _depth + 1) for f in dataclasses.fields(value))
-    return 64
+        found[id(value)] = int(value.nbytes)
+    elif isinstance(value, (bytes, str)):
+        found[id(value)] = len(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            buffers(v, _depth + 1, found)
+    elif isinstance(value, (list, tuple, set)):
+        for v in value:
+            buffers(v, _depth + 1, found)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            buffers(getattr(value, f.name, None), _depth + 1, found)
+    else:
+        found[id(value)] = 64
+    return found
+
+
+def nbytes(value) -> int:
+    """About how many bytes ``value`` holds (:func:`buffers`, each counted once)."""
+    return sum(buffers(value).values())
 
 
 # --- sessions -----------------------------------------------------------------------------------------
@@ -89,28 +101,53 @@ def forget_idle_sessions(holder, idle_s: float = SESSION_IDLE_S, now: float | No
     return sum(forget_session(holder, s) for s in idle)
 
 
-def state_bytes(holder) -> list[tuple[str, int]]:
-    """(session, bytes of its state values), least recently used first."""
+def state_buffers(holder) -> list[tuple[str, dict[int, int]]]:
+    """(session, :func:`buffers` of its state values), least recently used first."""
     with holder.lock:
         sessions = list(holder.session_data.items())
-    return [(s, sum(nbytes(v) for v in list(state.state_data.values()))) for s, state in sessions]
+    result = []
+    for session, state in sessions:
+        found: dict[int, int] = {}
+        for value in list(state.state_data.values()):
+            buffers(value, found=found)
+        result.append((session, found))
+    return result
+
+
+def state_bytes(holder) -> list[tuple[str, int]]:
+    """(session, bytes of its state values), least recently used first."""
+    return [(s, sum(found.values())) for s, found in state_buffers(holder)]
 
 
 def enforce_state_budget(holder, budget: int = STATE_BUDGET_BYTES) -> int:
     """Delete the state of the least recently used sessions until all together hold at most ``budget`` bytes.
 
+    Memory several sessions share (the students of one shared run hold the same trajectory) counts
+    once, and a session is dropped only if that frees something: one whose state is all shared
+    with others keeps it.
+
     Returns:
         The bytes released.
     """
-    sizes = state_bytes(holder)
-    excess = sum(size for _, size in sizes) - budget
-    released = 0
-    for session, size in sizes:
-        if released >= excess:
+    sessions = state_buffers(holder)
+    holders: dict[int, int] = {}
+    size: dict[int, int] = {}
+    for _, found in sessions:
+        for key, count in found.items():
+            holders[key] = holders.get(key, 0) + 1
+            size[key] = count
+    total, released = sum(size.values()), 0
+    for session, found in sessions:
+        if total <= budget:
             break
-        if size:
-            holder.delete_state(session)
-            released += size
+        freed = sum(size[key] for key in found if holders[key] == 1)
+        if not freed:
+            continue
+        holder.delete_state(session)
+        for key in found:
+            holders[key] -= 1
+        total -= freed
+        released += freed
     return released
 
 

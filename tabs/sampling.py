@@ -177,20 +177,29 @@ class SamplingTab:
         n, total = request.batch, request.steps
         waiting = gr.update(interactive=False)
         player = PlayerFrames(PLAYER_TITLE, zoom=3)
-        player.add(pair_frame(x_T, np.zeros_like(x_T)), f"Step 0 of {total}: pure noise", step=0)
-        yield (step_frame(x_T, None, 0, total, None), f"Step 0 of {total}: pure noise; the model is running…",
-               gr.skip(), waiting, gr.update(value=None, visible=False), player.value())
-
-        recorder = TrajectoryRecorder(total, n, {**args, "notes": request.notes})
-        with model_common.pipeline_errors():
-            for step, shown in self.runs.iter_shown(pipe, **args):  # identical requests share one run
-                recorder.add(step)
-                if shown and step.t >= 0:
-                    progress((min(step.index + 1, total), total), desc="denoising", unit="steps")
-                    player.add_encoded(self._player_frame(step), step_caption(step.index, total, step.t), step=step.index)
-                    yield (self._frame(step), f"Step {step.index} of {total}, t = {step.t}", gr.skip(), waiting,
-                           gr.skip(), player.value())
-        trajectory = recorder.result()
+        key = shared_runs.run_key(pipe, args)  # the starting noise, too, is drawn once for every student
+        player.add_encoded(shared_runs.picture_by_key(("noise player", key), lambda: encoded(
+            pair_frame(x_T, np.zeros_like(x_T)))), f"Step 0 of {total}: pure noise", step=0)
+        noise = shared_runs.picture_by_key(("noise frame", key), lambda: step_frame(x_T, None, 0, total, None))
+        # Identical requests share one run; a new one lines up now, so runs start in the order asked.
+        listening = self.runs.join(pipe, **args)
+        try:
+            yield (noise, f"Step 0 of {total}: pure noise; the model is running…", gr.skip(), waiting,
+                   gr.update(value=None, visible=False), player.value())
+            recorder = TrajectoryRecorder(total, n, {**args, "notes": request.notes})
+            with model_common.pipeline_errors():
+                for step, shown, behind in listening:
+                    recorder.add(step)
+                    if shown and step.t >= 0:
+                        player.add_encoded(self._player_frame(step), step_caption(step.index, total, step.t),
+                                           step=step.index)
+                        if not behind:  # a student joining late gets the newest frame, not each one they missed
+                            progress((min(step.index + 1, total), total), desc="denoising", unit="steps")
+                            yield (self._frame(step), f"Step {step.index} of {total}, t = {step.t}", gr.skip(),
+                                   waiting, gr.skip(), player.value())
+        finally:
+            listening.close()
+        trajectory = shared_runs.shared_result(("trajectory", key), recorder.result)  # one copy for the class
         seconds = time.perf_counter() - start
         notes = " ".join(request.notes)
         caption = (f"Finished: {n} glyph{'s' if n > 1 else ''}, {total} {args['sampler']} steps at "

@@ -13,7 +13,8 @@
 :func:`iter_shown` also says which steps to show: the run marks its first step, its last,
 and the first step after each ``FRAME_INTERVAL_S`` of its own clock, so every listener (and
 a later replay) streams the same frames, and :func:`picture` draws each of them once for
-all. :func:`shared_call` does the same for a one-shot result (the Conditioning tab's first step).
+all; and whether a step is ``behind`` (a newer one was already there when it was read: a
+late joiner catching up need not show it). :func:`shared_call` does the same for a one-shot result (the Conditioning tab's first step).
 Everything here is thread-safe: the model's queue runs two events at once, and a joined
 request reads the same list of steps the running one appends to, under one lock. The
 steps are the pipeline's own :class:`glyffuser.model.pipeline.PipelineStep` objects, shared
@@ -28,6 +29,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 import numpy as np
 
@@ -38,6 +40,16 @@ CACHE_BYTES = 160 * 2**20  # finished runs kept, all together (a 120-step run of
 CALL_CACHE_ENTRIES = 64  # one-shot results (each well under 1 MB)
 FRAME_INTERVAL_S = 0.25  # a run's shown steps are at least this far apart on its own clock (the first and last always)
 PICTURES_KEPT = 32  # pictures drawn from shared steps (a 16-glyph frame is 1.3 MB): what listeners of a few runs share
+PLAYER_FRAMES_KEPT = 512  # encoded player frames (about 65 kB each): every shown step of a few runs
+RESULTS_KEPT = 8  # what a finished run leaves in each listener's session (a 120-step, 16-glyph trajectory is 16 MB)
+
+
+class Shown(NamedTuple):
+    """One step of a shared run, as :meth:`SharedRuns.iter_shown` hands it out."""
+
+    step: object  # the pipeline's step (read-only arrays)
+    shown: bool  # one of the run's marked frames
+    behind: bool  # a newer step had arrived when this one was read
 
 
 def step_bytes(step) -> int:
@@ -199,11 +211,22 @@ class SharedRuns:
 
     def iter_steps(self, pipe, **args) -> Iterator:
         """``pipe.iter_steps(**args)``, shared with identical requests (see the module's docstring)."""
-        for step, _ in self.iter_shown(pipe, **args):
+        for step, _, _ in self.iter_shown(pipe, **args):
             yield step
 
-    def iter_shown(self, pipe, **args) -> Iterator[tuple]:
-        """:meth:`iter_steps` as ``(step, shown)``: ``shown`` marks the frames to stream (the same for every listener)."""
+    def iter_shown(self, pipe, **args) -> Iterator[Shown]:
+        """:meth:`iter_steps` as :class:`Shown` triples: ``shown`` marks the frames to stream (the same for
+        every listener), ``behind`` those already overtaken by a newer step when read."""
+        listening = self.join(pipe, **args)
+        try:
+            yield from listening
+        finally:
+            listening.close()
+
+    def join(self, pipe, **args) -> Listening:
+        """Take this request's place now: join the identical run in flight, replay a finished one, or
+        line up a new one (so runs start in the order they were asked for, however late the
+        asker starts reading). Iterate the result for :class:`Shown` triples; close it when done."""
         key = run_key(pipe, args)
         ahead = 0
         with self._lock:
@@ -211,25 +234,26 @@ class SharedRuns:
             if finished is not None:
                 self._finished.move_to_end(key)
                 self.stats["replayed"] += 1
+                return Listening(self, None, finished, 0)
+            run = self._running.get(key)
+            if run is None or run.cancelled:
+                ahead = self.gate.ahead()
+                run = _Run(self._lock)
+                self._running[key] = run
+                self.stats["computed"] += 1
+                ticket = self.gate.line_up()
+                threading.Thread(target=self._produce, args=(key, run, ticket, lambda: pipe.iter_steps(**args)),
+                                 name="shared-run", daemon=True).start()
             else:
-                run = self._running.get(key)
-                if run is None or run.cancelled:
-                    ahead = self.gate.ahead()
-                    run = _Run(self._lock)
-                    self._running[key] = run
-                    self.stats["computed"] += 1
-                    ticket = self.gate.line_up()
-                    threading.Thread(target=self._produce, args=(key, run, ticket, lambda: pipe.iter_steps(**args)),
-                                     name="shared-run", daemon=True).start()
-                else:
-                    self.stats["joined"] += 1
-                run.listeners += 1
-        if finished is not None:
-            yield from zip(finished[0], finished[1])
-            return
-        if ahead >= self.gate.slots:
-            tell_waiting(ahead)
-        yield from self._listen(run)
+                self.stats["joined"] += 1
+            run.listeners += 1
+        return Listening(self, run, None, ahead)
+
+    def _leave(self, run: _Run) -> None:
+        with self._lock:
+            run.listeners -= 1
+            if run.listeners == 0 and not run.done:
+                run.cancelled = True  # nobody listens: stop at the next step
 
     def _listen(self, run: _Run) -> Iterator:
         seen = 0
@@ -239,37 +263,65 @@ class SharedRuns:
                     while seen >= len(run.steps) and not run.done:
                         run.changed.wait()
                     new, done, error = list(zip(run.steps[seen:], run.shown[seen:])), run.done, run.error
-                for pair in new:  # outside the lock: the consumer may take its time
-                    yield pair
+                for i, (step, shown) in enumerate(new):  # outside the lock: the consumer may take its time
+                    yield Shown(step, shown, i < len(new) - 1)
                 seen += len(new)
                 if done and seen >= len(run.steps):
                     if error is not None:
                         raise error
                     return
         finally:
-            with self._lock:
-                run.listeners -= 1
-                if run.listeners == 0 and not run.done:
-                    run.cancelled = True  # nobody listens: stop at the next step
+            self._leave(run)
+
+
+class Listening:
+    """One request's place in a shared run (:meth:`SharedRuns.join`): iterate it once for the
+    :class:`Shown` triples; ``close()`` gives the place up (also when it was never read)."""
+
+    def __init__(self, runs: SharedRuns, run: _Run | None, finished: tuple | None, ahead: int):
+        self._runs, self._run, self._finished, self._ahead = runs, run, finished, ahead
+        self._reading = self._closed = False
+
+    def __iter__(self) -> Iterator[Shown]:
+        self._reading = True
+        if self._finished is not None:
+            steps, shown, _ = self._finished
+            yield from (Shown(step, on, i < len(steps) - 1) for i, (step, on) in enumerate(zip(steps, shown)))
+            return
+        if self._ahead >= self._runs.gate.slots:
+            tell_waiting(self._ahead)
+        yield from self._runs._listen(self._run)
+
+    def close(self) -> None:
+        """Leave the run if it was never read (reading leaves it when the reading ends)."""
+        if not self._reading and not self._closed and self._run is not None:
+            self._runs._leave(self._run)
+        self._closed = True
 
 
 class SharedCalls:
-    """Single-flight and an LRU cache of ``maxsize`` entries for a one-shot function of hashable arguments."""
+    """Single-flight and an LRU cache of ``maxsize`` entries for a one-shot function of hashable arguments.
+
+    Callers asking for the same key at once wait for the one computing it. With ``owner``, an
+    entry counts only for that very object (keys such as ``id(step)`` are reused once the
+    object is gone: the entry holds its owner, so it is not).
+    """
 
     def __init__(self, maxsize: int = CALL_CACHE_ENTRIES):
         self.maxsize = maxsize
         self._lock = threading.Lock()
-        self._results: OrderedDict[tuple, object] = OrderedDict()
+        self._results: OrderedDict[tuple, tuple[object, object]] = OrderedDict()  # key -> (owner, result)
         self._pending: dict[tuple, threading.Event] = {}
         self.stats = {"computed": 0, "shared": 0}
 
-    def __call__(self, key: tuple, compute: Callable[[], object]):
+    def __call__(self, key: tuple, compute: Callable[[], object], owner: object = None):
         while True:
             with self._lock:
-                if key in self._results:
+                held = self._results.get(key)
+                if held is not None and held[0] is owner:
                     self._results.move_to_end(key)
                     self.stats["shared"] += 1
-                    return self._results[key]
+                    return held[1]
                 waiting = self._pending.get(key)
                 if waiting is None:
                     done = self._pending[key] = threading.Event()
@@ -279,7 +331,8 @@ class SharedCalls:
             result = compute()
             with self._lock:
                 self.stats["computed"] += 1
-                self._results[key] = result
+                self._results[key] = (owner, result)
+                self._results.move_to_end(key)
                 while len(self._results) > self.maxsize:
                     self._results.popitem(last=False)
             return result
@@ -288,41 +341,37 @@ class SharedCalls:
                 del self._pending[key]
             done.set()
 
+    def forget(self, key: tuple) -> None:
+        """Drop ``key``'s result (it went stale), so the next call computes it again."""
+        with self._lock:
+            self._results.pop(key, None)
+
 
 class SharedPictures:
     """Pictures drawn from shared steps, drawn once for every listener (the ``maxsize`` newest kept).
 
     Keyed by the step object itself (kept alive with its picture, so its id is not reused)
-    and a kind ("frame", "player", ...). Two listeners asking at once may both draw: harmless.
+    and a kind ("frame", "player", ...), or by a hashable ``key`` (:meth:`by_key`, e.g. a
+    request's arguments). Listeners asking at once wait for the one drawing (:class:`SharedCalls`).
     """
 
     def __init__(self, maxsize: int = PICTURES_KEPT):
-        self.maxsize = maxsize
-        self._lock = threading.Lock()
-        self._items: OrderedDict[tuple, tuple[object, object]] = OrderedDict()
-        self.stats = {"drawn": 0, "shared": 0}
+        self._calls = SharedCalls(maxsize)
+        self.stats = self._calls.stats  # {"computed": drawn, "shared": handed out again}
 
     def __call__(self, step, kind: str, draw: Callable[[], object]):
-        key = (id(step), kind)
-        with self._lock:
-            held = self._items.get(key)
-            if held is not None and held[0] is step:
-                self._items.move_to_end(key)
-                self.stats["shared"] += 1
-                return held[1]
-        picture = draw()
-        with self._lock:
-            self.stats["drawn"] += 1
-            self._items[key] = (step, picture)
-            self._items.move_to_end(key)
-            while len(self._items) > self.maxsize:
-                self._items.popitem(last=False)
-        return picture
+        return self._calls((id(step), kind), draw, owner=step)
+
+    def by_key(self, key: tuple, draw: Callable[[], object]):
+        """``draw()`` once per equal ``key``."""
+        return self._calls(("key", key), draw)
 
 
 RUNS = SharedRuns()
 CALLS = SharedCalls()
 PICTURES = SharedPictures()
+PLAYER_FRAMES = SharedPictures(PLAYER_FRAMES_KEPT)
+RESULTS = SharedCalls(RESULTS_KEPT)
 
 
 def iter_steps(pipe, **args) -> Iterator:
@@ -330,14 +379,26 @@ def iter_steps(pipe, **args) -> Iterator:
     return RUNS.iter_steps(pipe, **args)
 
 
-def iter_shown(pipe, **args) -> Iterator[tuple]:
-    """The app's shared :meth:`SharedRuns.iter_shown`: ``(step, shown)`` pairs."""
+def iter_shown(pipe, **args) -> Iterator[Shown]:
+    """The app's shared :meth:`SharedRuns.iter_shown`."""
     return RUNS.iter_shown(pipe, **args)
 
 
 def picture(step, kind: str, draw: Callable[[], object]):
-    """``draw()`` for this shared step and kind, drawn once for every listener (:class:`SharedPictures`)."""
-    return PICTURES(step, kind, draw)
+    """``draw()`` for this shared step and kind, drawn once for every listener (:class:`SharedPictures`);
+    kind "player" (small encoded frames) is kept for many more steps than the page's large frames."""
+    return (PLAYER_FRAMES if kind == "player" else PICTURES)(step, kind, draw)
+
+
+def shared_result(key: tuple, make: Callable[[], object]):
+    """``make()`` once for every listener of the run ``key``: the object each keeps in its session, so
+    a class holds one copy (tabs.housekeeping counts shared memory once)."""
+    return RESULTS(key, make)
+
+
+def picture_by_key(key: tuple, draw: Callable[[], object]):
+    """``draw()`` once for every request with an equal ``key`` (e.g. a run's starting noise)."""
+    return PICTURES.by_key(key, draw)
 
 
 def shared_call(key: tuple, compute: Callable[[], object]):

@@ -63,8 +63,8 @@ def test_the_app_installs_it(app_server):
 
 def test_a_picture_object_saved_again_is_not_encoded_again(tmp_path, monkeypatch):
     encoded = []
-    real = processing_utils.encode_pil_to_bytes
-    monkeypatch.setattr(processing_utils, "encode_pil_to_bytes", lambda img, fmt: encoded.append(fmt) or real(img, fmt))
+    real = cache_files.encode
+    monkeypatch.setattr(cache_files, "encode", lambda img, fmt: encoded.append(fmt) or real(img, fmt))
     shared, other = Image.new("L", (32, 32), 10), Image.new("L", (32, 32), 10)
     first = cache_files.save_pil_to_cache(shared, str(tmp_path), format="png")
     assert [cache_files.save_pil_to_cache(shared, str(tmp_path), format="png") for _ in range(4)] == [first] * 4
@@ -73,3 +73,12 @@ def test_a_picture_object_saved_again_is_not_encoded_again(tmp_path, monkeypatch
     assert len(encoded) == 2  # but another object is encoded
     os.remove(first)  # swept from the cache: written again
     assert cache_files.save_pil_to_cache(shared, str(tmp_path), format="png") == first and os.path.exists(first)
+
+
+def test_pngs_are_encoded_fast_and_decode_to_the_same_pixels(tmp_path):
+    import numpy as np
+
+    picture = Image.fromarray((np.random.default_rng(0).random((120, 200)) * 255).astype(np.uint8), "L")
+    path = cache_files.save_pil_to_cache(picture, str(tmp_path), format="png")
+    assert np.array_equal(np.asarray(Image.open(path)), np.asarray(picture))
+    assert cache_files.encode(picture, "png") != processing_utils.encode_pil_to_bytes(picture, "png")  # level 1, not 6

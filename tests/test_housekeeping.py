@@ -76,6 +76,19 @@ def test_state_budget_drops_least_recently_used(state_app):
     assert sizes[hashes[-1]] >= MB and sizes[hashes[0]] == 0  # the newest kept, the oldest dropped
 
 
+def test_state_that_sessions_share_counts_once():
+    """Thirty students of one shared run hold one trajectory: under budget, and nobody's is dropped."""
+    shared, own = np.zeros(10 * MB, np.uint8), np.zeros(MB, np.uint8)
+    holder = SimpleNamespace(lock=__import__("threading").Lock(), deleted=[])
+    holder.session_data = {f"s{i}": SimpleNamespace(state_data={1: shared}) for i in range(30)}
+    holder.session_data["mine"] = SimpleNamespace(state_data={1: own, 2: shared})
+    holder.delete_state = lambda s: (holder.deleted.append(s), holder.session_data[s].state_data.clear())
+    assert housekeeping.nbytes([shared, shared, {"a": shared}]) == 10 * MB
+    assert housekeeping.enforce_state_budget(holder, budget=12 * MB) == 0 and holder.deleted == []
+    # over budget: only a session whose state frees memory goes ("mine": its own 1 MB)
+    assert housekeeping.enforce_state_budget(holder, budget=10 * MB) == MB and holder.deleted == ["mine"]
+
+
 def test_idle_and_closed_sessions_are_forgotten(state_app):
     holder = state_app.demo.state_holder
     first, second = sessions_with_state(state_app, 2)

@@ -186,7 +186,7 @@ def test_every_listener_and_a_replay_show_the_same_frames():
     results = {}
 
     def student(k):
-        results[k] = [(s.index, shown) for s, shown in runs.iter_shown(pipe, prompt="gold", n=2, steps=40)]
+        results[k] = [(s.index, shown) for s, shown, _ in runs.iter_shown(pipe, prompt="gold", n=2, steps=40)]
 
     threads = [threading.Thread(target=student, args=(k,)) for k in range(4)]
     threads[0].start()
@@ -195,7 +195,9 @@ def test_every_listener_and_a_replay_show_the_same_frames():
         t.start()
     for t in threads:
         t.join(30)
-    replay = [(s.index, shown) for s, shown in runs.iter_shown(pipe, prompt="gold", n=2, steps=40)]
+    replayed = list(runs.iter_shown(pipe, prompt="gold", n=2, steps=40))
+    replay = [(s.index, shown) for s, shown, _ in replayed]
+    assert [behind for _, _, behind in replayed] == [True] * 40 + [False]  # all there at once: only the last is new
     assert pipe.runs == 1 and all(r == results[0] for r in results.values()) and replay == results[0]
     shown = [i for i, on in results[0] if on]
     assert shown[0] == 0 and shown[-1] == 40  # the first step and the finished one always
@@ -212,8 +214,46 @@ def test_a_picture_of_a_shared_step_is_drawn_once():
 
     for _ in range(5):  # five students streaming the same step
         assert pictures(steps[0], "frame", lambda: draw(steps[0])) == "picture 0"
-    assert drawn == [0] and pictures.stats == {"drawn": 1, "shared": 4}
+    assert drawn == [0] and pictures.stats == {"computed": 1, "shared": 4}
     pictures(steps[0], "player", lambda: draw(steps[0]))  # another kind is another picture
     pictures(steps[1], "frame", lambda: draw(steps[1]))
     pictures(steps[0], "frame", lambda: draw(steps[0]))  # evicted by the two newer ones: drawn again
     assert drawn == [0, 0, 1, 0]
+
+
+def test_students_asking_for_a_picture_at_once_wait_for_one_drawing():
+    pictures, drawn, step = shared_runs.SharedPictures(), [], SimpleNamespace(index=0)
+    gate = threading.Event()
+
+    def draw():
+        drawn.append(1)
+        gate.wait(5)  # a slow encoding: everyone else asks meanwhile
+        return "picture"
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(pictures(step, "frame", draw))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)
+    gate.set()
+    for t in threads:
+        t.join(10)
+    assert drawn == [1] and results == ["picture"] * 8
+
+
+def test_runs_start_in_the_order_asked_not_the_order_read():
+    """A request takes its place when it joins, though it reads its first step later."""
+    pipe, runs = CountingPipe(delay=0.005), SharedRuns(computing_at_once=1)
+    places = [runs.join(pipe, prompt="gold", steps=5, seed=seed) for seed in (3, 1, 2)]
+    for listening in reversed(places):  # read in the opposite order
+        assert [s.index for s, _, _ in listening][-1] == 5
+    assert pipe.order == [3, 1, 2]
+
+
+def test_a_place_given_up_unread_cancels_its_run():
+    pipe, runs = CountingPipe(delay=0.05), SharedRuns(computing_at_once=1)
+    first = runs.join(pipe, prompt="gold", steps=100, seed=0)
+    waiting = runs.join(pipe, prompt="gold", steps=5, seed=1)
+    waiting.close()  # the student left before their run began
+    assert [s.index for s, _, _ in first][-1] == 100
+    assert pipe.order == [0] and runs.stats["cancelled"] == 1
