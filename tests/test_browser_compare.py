@@ -101,6 +101,9 @@ def test_player_comparison_and_walk(app_server, width):
         page.wait_for_timeout(600)  # three frames' time at 5 frames/s: a pause must hold
         assert root.get_attribute("data-index") == stopped and root.get_attribute("data-shown") == shown
         expect(root.locator(".player-caption")).to_contain_text(f"Step {stopped} of 10")
+        # The tab's step slider followed the pause, and the full-size frame above shows that step.
+        expect(panel.locator("#sampling-scrub input[type=number]")).to_have_value(stopped)
+        expect(panel.locator("#sampling-caption")).to_contain_text(f"Step {stopped} of 10")
         shoot(page, panel.locator("#sampling-player"), "sampling-player")
 
         # Two prompt columns share their noise: the same glyphs at w = 0, different ones at w = 3.
