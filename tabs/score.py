@@ -2,13 +2,15 @@
 
 API:
     /score_field(t, schedule, arrows) -> (exact figure, caption, learned figure, ray figure, comparison)
-    /release_particles(particles, steps, schedule, seed) -> streams (frame player value, status); the last is the end state
+    /release_particles(particles, steps, schedule, seed) -> streams (frame as HTML <img>, status, frame player value);
+        the last is the end state
 """
 
 from __future__ import annotations
 
 import math
 import time
+from html import escape
 
 import gradio as gr
 import numpy as np
@@ -93,11 +95,20 @@ def comparison_caption(t: int, stats, rare_total: int, total: int, ray_exact: np
     return text
 
 
-# The player's square (and the height of its controls) is reserved from the start: a page that grows when
-# the first frame arrives makes every Plotly figure above redraw, which blocked the page for seconds.
-PLACEHOLDER = ('<div style="width:100%;max-width:480px;aspect-ratio:1;margin:auto;display:flex;align-items:center;'
-               'justify-content:center;background:#f7fbff;color:#555">press “Release particles”</div>'
-               '<div style="height:96px"></div>')
+# The frame's square is reserved from the start: a page that grows when the first frame arrives
+# makes every Plotly figure above redraw, which blocked the page for seconds.
+PLACEHOLDER = ('<div class="particle-frame" style="width:100%;max-width:480px;aspect-ratio:1;margin:auto;'
+               'display:flex;align-items:center;justify-content:center;background:#f7fbff;color:#555">'
+               'press “Release particles”</div>')
+# The live frame goes out at every step; the player, whose value holds every frame so far, at most this
+# often (and at the end): re-sending a growing player with each frame halved the frames the page showed.
+PLAYER_EVERY_S = 1.0
+
+
+def frame_html(uri: str, label: str, width: int) -> str:
+    """A particle frame inline (a JPEG data URI): one message per frame, no second fetch."""
+    return (f'<img class="particle-frame" src="{uri}" alt="particles, {escape(label)}" width="{width}" '
+            f'height="{width}" style="width:100%;max-width:{width}px;height:auto;display:block;margin:auto">')
 
 
 class ScoreTab:
@@ -147,10 +158,10 @@ class ScoreTab:
         """Particles from N(0, I) moved by the probability-flow ODE with the exact score.
 
         Yields:
-            (the frame player's value, grown by one 480 x 480 JPEG frame of the particles over
-            q_t each time; Markdown status at the first and last frames, ``gr.skip()`` between),
-            at most ten a second; the last frame shows them at ᾱ = 1 over q_0. The run can be
-            played back, paused and stepped while it streams and after.
+            (frame: HTML ``<img>`` of a 480 x 480 JPEG data URI, the particles over q_t;
+            Markdown status at the first and last frames, ``gr.skip()`` between; the frame
+            player's value, every frame so far, about once a second and at the end, else
+            ``gr.skip()``), at most ten a second; the last shows them at ᾱ = 1 over q_0.
         """
         from glyffuser.diffusion.forward import standard_normal
         from glyffuser.distributions.mapflow import MAP_EXTENT, nearest_distances, noised_density, release_particles
@@ -168,7 +179,7 @@ class ScoreTab:
         trails: list[list[np.ndarray]] = [[] for _ in range(min(TRAILS, n))]
         player = PlayerFrames(f"{n} particles from noise to data ({name} schedule, seed {seed})", zoom=1,
                               image_format="JPEG")
-        last = 0.0
+        last = player_sent = 0.0
         for k, (t, x, _) in enumerate(release_particles(points, sched, n, steps, seed, h)):
             for trail, position in zip(trails, x):
                 trail.append(position)
@@ -195,7 +206,11 @@ class ScoreTab:
                 time.sleep(wait)  # pace the animation; the last frame goes out at once
             last = time.perf_counter()
             player.add(frame, label)
-            yield player.value(), status
+            now = time.perf_counter()
+            send_player = t < 0 or now - player_sent >= PLAYER_EVERY_S
+            if send_player:
+                player_sent = now
+            yield frame_html(player.frames[-1], label, player.width), status, player.value() if send_player else gr.skip()
 
 
 def build_tab(resources) -> None:
@@ -229,7 +244,9 @@ def build_tab(resources) -> None:
                 release = gr.Button("Release particles", variant="primary")
                 status = common.note(elem_id="score-status")
             with gr.Column(scale=2, min_width=300):
-                flow_picture = frame_player("score-particles", PLACEHOLDER)
+                flow_picture = gr.HTML(PLACEHOLDER, elem_id="score-particles", padding=False)
+                flow_player = frame_player("score-particles-player", "The flow can be played here, paused and "
+                                           "stepped, while it runs and after.")
 
         field_inputs = [t, schedule, arrows]
         field_outputs = [field_plot, caption, learned_plot, ray_plot, comparison]
@@ -237,7 +254,7 @@ def build_tab(resources) -> None:
               outputs=field_outputs, api_name="score_field", preprocess=False,
               trigger_mode="always_last", show_progress="hidden")
         release.click(tab.release_particles, inputs=[particles, steps, flow_schedule, seed],
-                      outputs=[flow_picture, status], api_name="release_particles", preprocess=False,
+                      outputs=[flow_picture, status, flow_player], api_name="release_particles", preprocess=False,
                       concurrency_limit=1, concurrency_id="particles", show_progress="hidden")
         gr.Examples(EXAMPLES, inputs=field_inputs, outputs=field_outputs, fn=tab.score_field,
                     run_on_click=True, cache_examples=False, api_name="score_field_example", preprocess=False,

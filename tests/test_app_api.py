@@ -128,10 +128,12 @@ def test_score_field(call):
 
 def test_release_particles_streams_to_q0(client):
     job = client.submit(40, 10, "cosine", 1, api_name="/release_particles")
-    final_frame, status = job.result(timeout=120)
+    final_frame, status, player = job.result(timeout=120)
     assert "arrived at ᾱ = 1" in status and "sample of q₀" in status
     assert len(job.outputs()) >= 2  # the frames were streamed step by step
     assert final_frame.startswith('<img class="particle-frame" src="data:image/jpeg;base64,')
+    assert len(player["frames"]) == 11 and player["frames"][-1] in final_frame  # the player holds every frame
+    assert player["captions"][-1] == "end: ᾱ = 1, after 10 steps"
 
 
 def test_overview_chain(call):

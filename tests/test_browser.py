@@ -143,8 +143,8 @@ def test_score_tab_particles(page):
     panel.get_by_role("button", name="Release particles").click()
     expect(panel.get_by_text("All 120 particles have arrived at ᾱ = 1 after 20 steps")).to_be_visible()
     wait_for_figures(panel, plotly=3)  # the exact field, the learned field, the ray
-    expect(panel.locator("#score-particles img.player-frame")).to_be_visible()
-    expect(panel.locator("#score-particles .player-root")).to_have_attribute("data-count", "21")  # all kept for playback
+    expect(panel.locator("#score-particles img.particle-frame")).to_be_visible()
+    expect(panel.locator("#score-particles-player .player-root")).to_have_attribute("data-count", "21")  # for playback
     screenshot(page, "score")
 
 
