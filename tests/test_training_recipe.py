@@ -161,3 +161,4 @@ def test_a_self_guided_run_resumes_without_its_init(tiny_student, tmp_path):
     first = train(TrainConfig(init=str(tiny_student), max_steps=2, **options))
     again = train(TrainConfig(max_steps=3, **options))
     assert again.step == 3 and again.model_config == first.model_config and again.model_config.guidance_embedding
+    assert again.init_record == first.init_record is not None  # the starting weights' history is kept for exports

@@ -355,6 +355,7 @@ class Trainer:
             "step": self.step, "epoch": self.epoch, "cursor": self.cursor, "order": self.order,
             "elapsed": self.elapsed, "data_gen": self.data_gen.get_state(), "noise_gen": self.noise_gen.get_state(),
             "model_config": json.dumps(asdict(self.model_config)),
+            "init_record": json.dumps(self.init_record),  # what the starting weights had been through, for exports
         }
         atomic_write(self.state_path(), lambda tmp: torch.save(state, tmp))
 
@@ -367,6 +368,8 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.step, self.epoch, self.cursor, self.elapsed = state["step"], state["epoch"], state["cursor"], state["elapsed"]
         self.order = state["order"].cpu()
+        if "init_record" in state:  # a run resumed without --init keeps its history
+            self.init_record = json.loads(state["init_record"])
         self.data_gen.set_state(state["data_gen"].cpu())
         try:
             self.noise_gen.set_state(state["noise_gen"].cpu())
