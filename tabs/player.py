@@ -81,12 +81,13 @@ def encoded(picture: Image.Image, image_format: str = "PNG") -> tuple[str, int]:
 
 def encode_frame(picture: Image.Image, image_format: str = "PNG") -> str:
     """A PIL picture as a PNG (lossless, for glyphs) or JPEG (quality 85, for smooth colour maps) data URI."""
-    buffer = io.BytesIO()
     if image_format == "JPEG":
-        picture.convert("RGB").save(buffer, format="JPEG", quality=85, subsampling=0)
-    else:
-        picture.save(buffer, format="PNG", compress_level=3)
-    return f"data:image/{image_format.lower()};base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+        from viz.raster import jpeg_data_uri
+
+        return jpeg_data_uri(np.asarray(picture.convert("RGB")), quality=85)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", compress_level=3)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 class PlayerFrames:
@@ -120,9 +121,6 @@ class PlayerFrames:
         self.captions.append(caption)
         self.steps.append(step)
         self.width = width
-
-    def __len__(self) -> int:
-        return len(self.frames)
 
     def value(self) -> dict:
         """The player's value: a new dict each time, so Gradio sends it as a diff of the last."""

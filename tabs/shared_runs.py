@@ -52,6 +52,12 @@ class Shown(NamedTuple):
     behind: bool  # a newer step had arrived when this one was read
 
 
+def shown_batch(steps: list, marks: list[bool]) -> Iterator[Shown]:
+    """Steps read together, each with its mark; all but the last are ``behind``."""
+    for i, (step, shown) in enumerate(zip(steps, marks)):
+        yield Shown(step, shown, i < len(steps) - 1)
+
+
 def step_bytes(step) -> int:
     return sum(int(getattr(step, name).nbytes) for name in ("x_t", "pred_x0") if hasattr(getattr(step, name, None), "nbytes"))
 
@@ -262,9 +268,8 @@ class SharedRuns:
                 with self._lock:
                     while seen >= len(run.steps) and not run.done:
                         run.changed.wait()
-                    new, done, error = list(zip(run.steps[seen:], run.shown[seen:])), run.done, run.error
-                for i, (step, shown) in enumerate(new):  # outside the lock: the consumer may take its time
-                    yield Shown(step, shown, i < len(new) - 1)
+                    new, marks, done, error = run.steps[seen:], run.shown[seen:], run.done, run.error
+                yield from shown_batch(new, marks)  # outside the lock: the consumer may take its time
                 seen += len(new)
                 if done and seen >= len(run.steps):
                     if error is not None:
@@ -285,8 +290,8 @@ class Listening:
     def __iter__(self) -> Iterator[Shown]:
         self._reading = True
         if self._finished is not None:
-            steps, shown, _ = self._finished
-            yield from (Shown(step, on, i < len(steps) - 1) for i, (step, on) in enumerate(zip(steps, shown)))
+            steps, marks, _ = self._finished
+            yield from shown_batch(steps, marks)
             return
         if self._ahead >= self._runs.gate.slots:
             tell_waiting(self._ahead)
@@ -379,21 +384,17 @@ def iter_steps(pipe, **args) -> Iterator:
     return RUNS.iter_steps(pipe, **args)
 
 
-def iter_shown(pipe, **args) -> Iterator[Shown]:
-    """The app's shared :meth:`SharedRuns.iter_shown`."""
-    return RUNS.iter_shown(pipe, **args)
-
-
 def picture(step, kind: str, draw: Callable[[], object]):
     """``draw()`` for this shared step and kind, drawn once for every listener (:class:`SharedPictures`);
     kind "player" (small encoded frames) is kept for many more steps than the page's large frames."""
     return (PLAYER_FRAMES if kind == "player" else PICTURES)(step, kind, draw)
 
 
-def shared_result(key: tuple, make: Callable[[], object]):
-    """``make()`` once for every listener of the run ``key``: the object each keeps in its session, so
-    a class holds one copy (tabs.housekeeping counts shared memory once)."""
-    return RESULTS(key, make)
+def shared_result(key: tuple, make: Callable[[], object], owner: object = None):
+    """``make()`` once for every listener of the run ``key`` (for ``owner`` only, when given: see
+    :class:`SharedCalls`): what each keeps in its session or is sent, so a class holds and builds
+    one copy (tabs.housekeeping counts shared memory once)."""
+    return RESULTS(key, make, owner=owner)
 
 
 def picture_by_key(key: tuple, draw: Callable[[], object]):

@@ -48,20 +48,26 @@ def indices(steps) -> list[int]:
     return [s.index for s in steps]
 
 
-def test_concurrent_identical_requests_run_once():
-    pipe, runs = CountingPipe(), SharedRuns()
+def students_at_once(pipe: CountingPipe, count: int, read) -> dict:
+    """``read()`` in ``count`` threads: the first starts the run, the others join it mid-way; their results by index."""
     results = {}
 
     def student(k):
-        results[k] = list(runs.iter_steps(pipe, prompt="gold", n=2, steps=30))
+        results[k] = read()
 
-    threads = [threading.Thread(target=student, args=(k,)) for k in range(6)]
+    threads = [threading.Thread(target=student, args=(k,)) for k in range(count)]
     threads[0].start()
     pipe.started.wait(5)
     for t in threads[1:]:
         t.start()
     for t in threads:
         t.join(30)
+    return results
+
+
+def test_concurrent_identical_requests_run_once():
+    pipe, runs = CountingPipe(), SharedRuns()
+    results = students_at_once(pipe, 6, lambda: list(runs.iter_steps(pipe, prompt="gold", n=2, steps=30)))
     assert pipe.runs == 1 and runs.stats["computed"] == 1 and runs.stats["joined"] == 5
     assert all(indices(r) == list(range(31)) for r in results.values())
     assert all(r[-1] is results[0][-1] for r in results.values())  # the same arrays, shared read-only
@@ -183,18 +189,8 @@ def test_distinct_runs_compute_slots_at_a_time_in_arrival_order(slots):
 
 def test_every_listener_and_a_replay_show_the_same_frames():
     pipe, runs = CountingPipe(delay=0.01), SharedRuns(frame_interval_s=0.05)
-    results = {}
-
-    def student(k):
-        results[k] = [(s.index, shown) for s, shown, _ in runs.iter_shown(pipe, prompt="gold", n=2, steps=40)]
-
-    threads = [threading.Thread(target=student, args=(k,)) for k in range(4)]
-    threads[0].start()
-    pipe.started.wait(5)
-    for t in threads[1:]:
-        t.start()
-    for t in threads:
-        t.join(30)
+    results = students_at_once(
+        pipe, 4, lambda: [(s.index, shown) for s, shown, _ in runs.iter_shown(pipe, prompt="gold", n=2, steps=40)])
     replayed = list(runs.iter_shown(pipe, prompt="gold", n=2, steps=40))
     replay = [(s.index, shown) for s, shown, _ in replayed]
     assert [behind for _, _, behind in replayed] == [True] * 40 + [False]  # all there at once: only the last is new
