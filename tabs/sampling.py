@@ -155,7 +155,7 @@ class SamplingTab:
     def sample(self, prompt, sampler, steps, guidance, seed, count, progress=gr.Progress()):
         """Sample glyphs, streaming x_t beside the predicted x0 as the steps are computed.
 
-        The steps streamed are the ones the run marks (``shared_runs.iter_shown``: the first,
+        The steps streamed are the ones the run marks (``SharedRuns.join``: the first,
         the last, and one each ``shared_runs.FRAME_INTERVAL_S``), so students who share a run
         see the same frames, each drawn and encoded once for all of them.
 
@@ -241,16 +241,21 @@ class SamplingTab:
         """This session's last run for the frame player: kept frames, at most MAX_PLAYER_FRAMES evenly spaced.
 
         Returns:
-            The player's value (tabs/player.py): x_t beside the predicted x0 at one pixel per pixel.
+            The player's value (tabs/player.py): x_t beside the predicted x0 at one pixel per pixel;
+            built once for the students who share the run's trajectory.
         """
         trajectory = self._trajectory(state)
-        frames = PlayerFrames(PLAYER_TITLE, zoom=3)
-        keep = np.unique(np.linspace(0, len(trajectory) - 1, min(len(trajectory), MAX_PLAYER_FRAMES)).round().astype(int))
-        for pos in keep:
-            x_t, pred_x0 = trajectory.frame(pos)
-            index, t = int(trajectory.indices[pos]), int(trajectory.timesteps[pos])
-            frames.add(pair_frame(x_t, pred_x0), step_caption(index, trajectory.steps, t), step=index)
-        return frames.value()
+
+        def build() -> dict:
+            frames = PlayerFrames(PLAYER_TITLE, zoom=3)
+            count = min(len(trajectory), MAX_PLAYER_FRAMES)
+            for pos in np.unique(np.linspace(0, len(trajectory) - 1, count).round().astype(int)):
+                x_t, pred_x0 = trajectory.frame(pos)
+                index, t = int(trajectory.indices[pos]), int(trajectory.timesteps[pos])
+                frames.add(pair_frame(x_t, pred_x0), step_caption(index, trajectory.steps, t), step=index)
+            return frames.value()
+
+        return shared_runs.shared_result(("player", id(trajectory)), build, owner=trajectory)
 
     @validate.guarded("Writing the GIF")
     def make_gif(self, state):

@@ -197,6 +197,17 @@ def test_gif_is_written_by_the_app_under_its_own_folder(sampling_tab):
     assert str(path).startswith(str(gif_folder()))
 
 
+def test_the_player_of_a_shared_trajectory_is_built_once(sampling_tab):
+    import copy
+
+    *_, last = sampling_tab.sample("tree", "dpm", 3, 3.0, 0, 2)
+    first = sampling_tab.player_frames(last[2])
+    assert sampling_tab.player_frames(last[2]) is first  # the students of one run: one value
+    assert first["steps"] == [0, 1, 2, 3] and first["captions"][-1] == "Step 3 of 3: finished"
+    other = sampling_tab.player_frames(copy.deepcopy(last[2]))  # another trajectory object: built again
+    assert other is not first and other["frames"] == first["frames"]
+
+
 # --- radical meter --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("word, radical", [("gold", 167), ("water", 85)])
