@@ -127,3 +127,17 @@ def test_map_shape_and_coverage():
     assert same > 3 * random
     params = json.loads(MAP_FILE.with_suffix(".json").read_text())["params"]
     assert params["n_neighbors"] > 0
+
+
+def test_extension_a_leaves_out_the_evaluation_prompts(sources):
+    from glyffuser.data.build import evaluation_definitions
+    from glyffuser.evaluate.prompt_sets import HELD_OUT_PROMPTS, README_PROMPTS, VALIDATION_PROMPTS
+
+    excluded = evaluation_definitions()
+    assert set(HELD_OUT_PROMPTS) <= excluded and set(VALIDATION_PROMPTS) <= excluded
+    assert not set(README_PROMPTS) & excluded  # the README's prompts stay captions
+    unihan, face = sources
+    kept, report = build_arrays(unihan, face, [0x4C85, 0x3400, 0x3A1E], exclude_definitions=excluded)
+    assert 0x4C85 not in kept["codepoints"] and 0x3A1E not in kept["codepoints"]  # 䲅 and 㨞 define held-out prompts
+    assert report.skipped["an evaluation prompt"] == 2
+    assert list(kept["codepoints"]) == [0x3400] and not set(kept["definitions"]) & excluded

@@ -148,3 +148,17 @@ def test_variety_and_novelty_measures():
     assert blur["copies"] == 0.0
     # 16 real glyphs of one radical are 0.3-0.5 apart on average
     assert 0.3 < real_variety(167) < 0.5
+
+
+def test_novelty_is_measured_against_the_models_training_data(tmp_path):
+    from glyffuser.evaluate.measures import novelty, training_data, training_reference
+
+    record = {"train_config": {"data": ""}, "init": {"train_config": {"data": "data/more.npz"}, "init": {}}}
+    assert training_data(record) == "data/more.npz"
+    assert training_data({"train_config": {}}) is None
+    with pytest.raises(FileNotFoundError, match="--extension-a"):
+        training_reference({"train_config": {"data": str(tmp_path / "gone.npz")}})
+    ink = np.zeros((2, 64, 64), np.float32)
+    ink[:, 10:50, 30:34] = 1.0
+    reference = ink[:1, ::2, ::2].reshape(1, -1)
+    assert novelty(ink, reference) == {"copies": 1.0, "distinct_nearest": 1, "median_nn_distance": 0.0}

@@ -17,13 +17,16 @@ def main(argv=None) -> int:
     build_cmd.add_argument("--size", type=int, default=64, help="glyph side in pixels; 128 is the article's (default 64)")
     build_cmd.add_argument("--out", help="the .npz to write (default: assets/glyphs.npz at 64, data/glyphs<size>.npz otherwise)")
     build_cmd.add_argument("--limit", type=int, default=0, help="only the first N code points of the block (a quick check)")
+    build_cmd.add_argument("--extension-a", action="store_true",
+                           help="append CJK Extension A for training, without the evaluation prompts' characters "
+                                "(default out: data/glyphs<size>_exta.npz)")
     commands.add_parser("map", help="compute the UMAP map into assets/glyph_map.npz")
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
             from glyffuser.data.build import build
 
-            manifest, report = build(args.unihan, args.font, args.out, args.size, args.limit)
+            manifest, report = build(args.unihan, args.font, args.out, args.size, args.limit, args.extension_a)
             print(f"kept {report.kept} glyphs in {report.seconds:.1f} s; skipped {dict(report.skipped)}")
             print(f"wrote {manifest['file']} ({manifest['bytes'] / 1e6:.1f} MB), sha256 {manifest['sha256'][:12]}")
         else:

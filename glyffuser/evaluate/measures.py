@@ -27,6 +27,7 @@ import re
 import time
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -92,15 +93,18 @@ def real_variety(radical: int, count: int = 16, draws: int = 32, seed: int = 0) 
                           for _ in range(draws)]))
 
 
-def novelty(ink: np.ndarray) -> dict:
+def novelty(ink: np.ndarray, reference: np.ndarray | None = None) -> dict:
     """Copies and distinct nearest training glyphs of (B, H, W) samples.
+
+    Args:
+        reference: (M, 1024) the training glyphs at 32x32 (:func:`training_reference`); default the shipped dataset.
 
     Returns:
         {"copies": share of samples within :data:`COPY_DISTANCE` of a training glyph,
          "distinct_nearest": number of distinct nearest training glyphs,
          "median_nn_distance": median distance to the nearest training glyph}.
     """
-    idx, dist = nearest_glyphs(ink)
+    idx, dist = nearest_glyphs(ink, reference)
     return {"copies": float((dist < COPY_DISTANCE).mean()), "distinct_nearest": int(len(set(idx.tolist()))),
             "median_nn_distance": float(np.median(dist))}
 
@@ -166,24 +170,46 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * covmean))
 
 
-@lru_cache(maxsize=1)
-def _reference_32() -> np.ndarray:
+@lru_cache(maxsize=2)
+def _reference_32(path: str | None = None) -> np.ndarray:
     from glyffuser.data import load_glyphs
     from glyffuser.data.dataset import resize_images
 
-    return resize_images(load_glyphs().images, 32)[:, 0].reshape(-1, 32 * 32).numpy()
+    glyphs = load_glyphs(path) if path else load_glyphs()
+    return resize_images(glyphs.images, 32)[:, 0].reshape(-1, 32 * 32).numpy()
 
 
-def nearest_glyphs(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def training_data(record: dict) -> str | None:
+    """The glyph file a model was trained on, from its training record (``config.extra``): the
+    last ``--data`` along its chain of runs, None for the shipped dataset."""
+    while record:
+        data = record.get("train_config", {}).get("data")
+        if data:
+            return data
+        record = record.get("init") or {}
+    return None
+
+
+def training_reference(record: dict) -> np.ndarray:
+    """(M, 1024) the glyphs a model was trained on at 32x32, for :func:`novelty`."""
+    data = training_data(record)
+    if data and not Path(data).is_file():
+        raise FileNotFoundError(f"the model was trained on {data}, which is missing: build it with "
+                                "`python -m glyffuser.data build --extension-a` (or the command in its training record)")
+    return _reference_32(data)
+
+
+def nearest_glyphs(ink: np.ndarray, reference: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Nearest dataset glyph of each sample.
 
     Args:
         ink: (B, H, W) samples, compared at 32x32.
+        reference: (M, 1024) glyphs to compare with (default: the shipped dataset, ``load_glyphs()``).
 
     Returns:
-        (indices (B,) into ``load_glyphs()``, RMS pixel distances (B,) in [0, 1]).
+        (indices (B,) into the reference, RMS pixel distances (B,) in [0, 1]).
     """
-    ref = _reference_32()
+    ref = _reference_32() if reference is None else reference
     flat = flat_32(ink)
     d2 = (flat**2).sum(1)[:, None] - 2 * flat @ ref.T + (ref**2).sum(1)[None]
     idx = d2.argmin(1)
@@ -204,13 +230,14 @@ def project_to_map(ink: np.ndarray) -> np.ndarray:
     return _map_projector().predict(flat_32(ink)).astype(np.float32)
 
 
-def prompt_measures(samples: np.ndarray, radical: int, classifier: RadicalClassifier, chance: float) -> dict:
-    """Every measure of one prompt's (B, H, W) samples."""
+def prompt_measures(samples: np.ndarray, radical: int, classifier: RadicalClassifier, chance: float,
+                    reference: np.ndarray | None = None) -> dict:
+    """Every measure of one prompt's (B, H, W) samples; novelty against ``reference`` (see :func:`novelty`)."""
     hits, total = radical_meter(samples, radical, classifier)
     variety = mean_pairwise_distance(samples)
     real = real_variety(radical, count=len(samples))
     return {"radical": radical, "hits": hits, "total": total, "share": hits / total, "chance": chance,
-            "variety": variety, "real_variety": real, "variety_ratio": variety / real, **novelty(samples)}
+            "variety": variety, "real_variety": real, "variety_ratio": variety / real, **novelty(samples, reference)}
 
 
 def summarise(rows: dict) -> dict:
@@ -235,12 +262,13 @@ def report(n: int = 16, steps: int = 120, guidance: float | None = None, sampler
     guidance_t_max = DEFAULT_GUIDANCE_T_MAX if guidance_t_max is None else guidance_t_max
     pipe = glyffuser.load_pipeline(model_dir)
     classifier, glyphs = load_classifier(), load_glyphs()
+    reference = training_reference(pipe.model.config.extra)
     result, start = {"sets": {}}, time.perf_counter()
     for name in sets:
         rows = {}
         for prompt, radical in PROMPT_SETS[name].items():
             samples = pipe(prompt, n=n, steps=steps, guidance=guidance, seed=seed, sampler=sampler, guidance_t_max=guidance_t_max)
-            rows[prompt] = prompt_measures(samples, radical, classifier, float((glyphs.radicals == radical).mean()))
+            rows[prompt] = prompt_measures(samples, radical, classifier, float((glyphs.radicals == radical).mean()), reference)
             r = rows[prompt]
             print(f"{prompt[:34]:34s} {radical_label(radical):9s} {r['hits']:3d}/{r['total']}  variety {r['variety_ratio']:.2f}  "
                   f"copies {r['copies']:.0%}  distinct {r['distinct_nearest']:2d}", flush=True)
@@ -254,10 +282,11 @@ def report(n: int = 16, steps: int = 120, guidance: float | None = None, sampler
         feats = {k: classifier.features(v) for k, v in {"real_a": real_a, "real_b": real_b, "unguided": unguided}.items()}
         result["frechet_unguided"] = frechet_distance(feats["unguided"], feats["real_a"])
         result["frechet_floor_real_vs_real"] = frechet_distance(feats["real_b"], feats["real_a"])
-        result["unguided_novelty"] = novelty(unguided[:64])
+        result["unguided_novelty"] = novelty(unguided[:64], reference)
     result["settings"] = {"n": n, "steps": steps, "guidance": guidance, "guidance_t_max": guidance_t_max, "sampler": sampler,
                           "fd_count": fd_count, "fd_steps": fd_steps, "seed": seed, "model": str(model_dir or "assets/model"),
-                          "image_size": pipe.size}
+                          "image_size": pipe.size,
+                          "training_glyphs": len(reference)}
     result["seconds"] = round(time.perf_counter() - start, 1)
     return result
 
