@@ -205,7 +205,6 @@ def open_clients(url: str, count: int) -> list:
 
 
 def scenario_different(url: str, opts) -> None:
-    from gradio_client import Client
 
     prompts = [PROMPTS[k % len(PROMPTS)] + ("" if k < len(PROMPTS) else f" {k}") for k in range(opts.students)]
     alone = single_run(url, ("moon", "dpm", opts.steps, 3.0, 0, opts.count))

@@ -161,6 +161,13 @@ SECTIONS = {
         "how the [[network]] is trained, steered by words and run from pure noise to a new character. The "
         "buttons at the bottom of this tab open them."
     ),
+    "overview-model": (
+        "The model behind this explorer is a small cousin of the article's glyffuser, trained by this project "
+        "on the same kind of data. Its [[network]] has about 5 million numbers to learn where the article's has "
+        "119 million, it draws each [[glyph]] with 64 by 64 [[pixel]]s instead of 128 by 128, and it reads the "
+        "[[prompt]] with a smaller language model. That is what lets it draw 16 glyphs in a few seconds on an "
+        "ordinary computer; the details list every difference."
+    ),
     "training-late": (
         "Near the end of the noising almost nothing of the glyph is left: at [[step]] 900 a faint trace, at "
         "step 999 nothing at all. The pictures show the [[network]]'s guesses of the clean glyph at these two "

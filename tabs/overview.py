@@ -160,6 +160,20 @@ class OverviewTab:
         return posterior_figure(x_t, [mean_a, mean_b], diff, titles), caption
 
 
+def training_glyphs(record: dict) -> str:
+    """What a model's training record (``config.extra``) says it was trained on, in words."""
+    from glyffuser.evaluate.measures import training_data
+
+    train = record.get("train_config") or {}
+    words = "the dataset's defined characters of U+4E00–9FFF"
+    if training_data(record):
+        words += (", then those of Extension A (U+3400–4DBF) but the ones a held-out or validation prompt defines "
+                  "(not shown in the Glyph data tab)")
+    if train.get("uncaptioned"):
+        words += "; the block's glyphs without a definition, with no words"
+    return words
+
+
 def model_differences(config: dict) -> str:
     """A Markdown table: the article's glyffuser against the model this explorer ships (read from its config)."""
     size = config.get("image_size", "?")
@@ -172,6 +186,7 @@ def model_differences(config: dict) -> str:
     else:
         how = "two passes per step (prompt and null prompt)"
     rows = [
+        ("training glyphs", "20,992 characters of U+4E00–9FFF with their Unihan definitions", training_glyphs(extra)),
         ("glyphs", "128 × 128", f"{size} × {size}, from the 64 × 64 dataset"),
         ("text encoder", "T5 (pretrained)", "all-MiniLM-L6-v2 (pretrained, 384-d tokens, ≤ 32)"),
         ("network", "diffusers UNet2DConditionModel, 119 M parameters",
@@ -209,7 +224,8 @@ def build_tab(resources) -> dict:
                 other = gr.Textbox(value=OTHER, label="the other x₀ (one character)", max_lines=1)
                 posterior_caption = common.note()
         explain.section("overview-guide", GUIDE, label="The details: which tab shows which arrow")
-        common.note(model_differences(common.shipped_model_config()))
+        explain.section("overview-model", model_differences(common.shipped_model_config()),
+                        label="The details: every difference, read from the shipped model")
         links = {}
         with gr.Row(elem_classes=["course-links"]):
             for module, tab_id, label in NAVIGATION:

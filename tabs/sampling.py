@@ -29,8 +29,8 @@ from tabs.compare import build_section as build_comparison
 from tabs.model_common import MAX_GLYPHS, MAX_STEPS, SAMPLERS
 from tabs.player import PlayerFrames, encoded, frame_player
 from tabs.walk import build_section as build_walk
-from viz.glyph_map import shorten
 from viz.compare import pair_frame
+from viz.glyph_map import shorten
 from viz.sampling import labelled_row, map_paths_figure, pair_picture, posterize, step_frame
 
 TITLE = "8 · Sampling"

@@ -21,7 +21,7 @@ TAB_IDS = {"distribution", "glyph-map", "noising", "score", "overview", "trainin
 SECTION_MODULES = {
     "distribution-implicit": "distribution", "glyph-as-numbers": "glyph_map", "glyph-structure": "glyph_map",
     "score-network": "score", "score-live": "score_live", "score-flow": "score", "overview-posterior": "overview",
-    "overview-guide": "overview", "training-late": "training", "training-network": "training",
+    "overview-guide": "overview", "overview-model": "overview", "training-late": "training", "training-network": "training",
 }
 TABS = Path(__file__).resolve().parent.parent / "tabs"
 
@@ -96,13 +96,14 @@ def test_a_sections_heading_stays_in_view(details):
 
 def section_headings() -> dict[str, str]:
     """The heading each section keeps in view, read from the module's detailed text as built."""
-    from tabs import distribution, glyph_map, overview, resources, score, score_live, training
+    from tabs import common, distribution, glyph_map, overview, resources, score, score_live, training
 
     late = training.intro_texts(resources.schedule("cosine"))[1]
     texts = {"distribution-implicit": distribution.IMPLICIT, "glyph-as-numbers": glyph_map.NUMBERS,
              "glyph-structure": glyph_map.STRUCTURE, "score-network": score.LEARNED_INTRO,
              "score-live": score_live.DETAILS, "score-flow": score.PARTICLE_INTRO,
              "overview-posterior": overview.POSTERIOR, "overview-guide": overview.GUIDE, "training-late": late,
+             "overview-model": overview.model_differences(common.shipped_model_config()),
              "training-network": training.NETWORK}
     return {key: explain.split_heading(text)[0] for key, text in texts.items()}
 
@@ -125,3 +126,11 @@ def test_plain_numbers_follow_the_code():
     assert f"{distribution.IMPLICIT_DRAWS:,} such numbers" in explain.plain_text("distribution-implicit")
     late = explain.plain_text("training-late")
     assert all(f"step {t}" in late for t in training.LATE_STEPS) and training.DEFAULTS[0] in late
+    import glyffuser
+    from tabs import common
+
+    model = explain.plain_text("overview-model")
+    parameters = sum(p.numel() for p in glyffuser.load_pipeline().model.parameters())
+    assert f"about {parameters / 1e6:.0f} million" in model
+    size = common.shipped_model_config()["image_size"]
+    assert f"{size} by {size}" in model
