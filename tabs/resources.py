@@ -107,6 +107,18 @@ def schedule(name: str):
 
 
 @load_once
+def training_glyphs():
+    """The glyphs the shipped model was trained on (the dataset, plus Extension A if it saw it), and (M, 1024)
+    the same at 32x32: what its samples are compared with to tell copies from new glyphs."""
+    from glyffuser.data.store import load_training_glyphs
+    from glyffuser.evaluate.measures import training_reference
+    from tabs import common
+
+    record = common.shipped_model_config().get("extra") or {}
+    return load_training_glyphs(record), training_reference(record)
+
+
+@load_once
 def pipeline():
     """The shipped text-to-glyph pipeline, loaded on first use."""
     import glyffuser

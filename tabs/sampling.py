@@ -297,7 +297,8 @@ class SamplingTab:
         final = trajectory.final  # (B, S, S)
         prompt = trajectory.settings.get("prompt", "")
         meter = model_common.radical_meter_text(final, prompt, glyphs)
-        rows, distances = nearest_glyphs(final)
+        seen, reference = self.res.training_glyphs()  # every glyph the model was trained on
+        rows, distances = nearest_glyphs(final, reference)
         verdicts = [novelty(float(d)) for d in distances]
         counts = {v: verdicts.count(v) for v in ("new", "close to a training glyph", "a copy")}
         meter += (f"\n\nNearest training glyph by pixels: {counts['new']} new, "
@@ -306,9 +307,9 @@ class SamplingTab:
                   f"{TRAINING_SPACING['within_copy']:.1%} of distinct training glyphs are to another; "
                   f"close is within {NEAR_BELOW}). {len(set(rows.tolist()))} distinct nearest glyphs.")
         gallery = [
-            (pair_picture(final[b], glyphs.images[row]),
-             f"#{b + 1} {verdict.replace(' to a training glyph', '')} · {glyphs.chars[row]} {d:.2f} "
-             f"(nearest: “{shorten(str(glyphs.definitions[row]), 40)}”)")
+            (pair_picture(final[b], seen.images[row]),
+             f"#{b + 1} {verdict.replace(' to a training glyph', '')} · {seen.chars[row]} {d:.2f} "
+             f"(nearest: “{shorten(str(seen.definitions[row]), 40)}”)")
             for b, (row, d, verdict) in enumerate(zip(rows, distances, verdicts))
         ]
         keep = np.unique(np.linspace(0, len(trajectory) - 1, min(len(trajectory), MAX_PATH_FRAMES)).round().astype(int))

@@ -150,14 +150,13 @@ def test_variety_and_novelty_measures():
     assert 0.3 < real_variety(167) < 0.5
 
 
-def test_novelty_is_measured_against_the_models_training_data(tmp_path):
-    from glyffuser.evaluate.measures import novelty, training_data, training_reference
+def test_novelty_is_measured_against_the_models_training_data():
+    from glyffuser.data.store import trained_on_extension_a
+    from glyffuser.evaluate.measures import novelty, training_reference
 
-    record = {"train_config": {"data": ""}, "init": {"train_config": {"data": "data/more.npz"}, "init": {}}}
-    assert training_data(record) == "data/more.npz"
-    assert training_data({"train_config": {}}) is None
-    with pytest.raises(FileNotFoundError, match="--extension-a"):
-        training_reference({"train_config": {"data": str(tmp_path / "gone.npz")}})
+    record = {"train_config": {"data": ""}, "init": {"train_config": {"data": "data/glyphs64_exta.npz"}, "init": {}}}
+    assert trained_on_extension_a(record) and not trained_on_extension_a({"train_config": {}})
+    assert len(training_reference({})) == len(glyffuser.data.load_glyphs())
     ink = np.zeros((2, 64, 64), np.float32)
     ink[:, 10:50, 30:34] = 1.0
     reference = ink[:1, ::2, ::2].reshape(1, -1)

@@ -8,7 +8,9 @@ code points of the block (a quick check of the sources). ``--extension-a`` appen
 CJK Extension A (U+3400-U+4DBF, about 6,000 more defined characters) for training,
 leaving out every character whose definition is one of the evaluation's prompts
 (the held-out and validation sets of :mod:`glyffuser.evaluate.prompt_sets`), so that none of
-them is an Extension A caption.
+them is an Extension A caption; at 64x64 it also writes those rows alone to
+``assets/glyphs_extension_a.npz``, with which the app and the evaluation tell a model's copies
+from its new glyphs.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from glyffuser.data.render import FontFace, GlyphRenderer, find_font
-from glyffuser.data.store import GLYPHS_FILE, save_arrays
+from glyffuser.data.store import EXTENSION_A_FILE, GLYPHS_FILE, save_arrays
 from glyffuser.data.unihan import parse_radical_stroke, read_unihan
 
 BLOCK = (0x4E00, 0x9FFF)
@@ -144,6 +146,11 @@ def build(unihan_source=None, font_source=None, out: Path | None = None, size: i
         report = BuildReport(report.kept + extra_report.kept, report.skipped + extra_report.skipped,
                              report.seconds + extra_report.seconds)
         description += " then Extension A U+3400-U+4DBF (the characters a held-out or validation prompt defines left out)"
+        if size == IMAGE_SIZE:  # the app tells copies from new glyphs among everything the model saw
+            save_arrays(EXTENSION_A_FILE, extra, {
+                "description": "the Extension A rows of the training data (build --extension-a), after assets/glyphs.npz",
+                "unihan_version": version, "font": face.name, "font_version": face.version, "image_size": size,
+                "count": extra_report.kept, "licences": LICENCES})
     manifest = {
         "description": f"{description} with an English kDefinition, rendered in Noto Sans CJK SC",
         "unihan_version": version,

@@ -26,6 +26,7 @@ import numpy as np
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 GLYPHS_FILE = ASSETS / "glyphs.npz"
+EXTENSION_A_FILE = ASSETS / "glyphs_extension_a.npz"  # the Extension A rows a model may also be trained on
 MAP_FILE = ASSETS / "glyph_map.npz"
 ARRAY_KEYS = ("images", "codepoints", "definitions", "radicals", "strokes", "simplified")
 
@@ -172,6 +173,37 @@ def load_glyphs(path: str | Path = GLYPHS_FILE) -> Glyphs:
         DatasetError: with what to do, when the file is missing or corrupt.
     """
     return _load_glyphs_cached(str(Path(path).resolve()))
+
+
+def trained_on_extension_a(record: dict) -> bool:
+    """Whether a model's training record (``config.extra``, its chain of runs) used a ``--data`` file
+    with Extension A (``python -m glyffuser.data build --extension-a``)."""
+    while record:
+        if record.get("train_config", {}).get("data"):
+            return True
+        record = record.get("init") or {}
+    return False
+
+
+@lru_cache(maxsize=2)
+def training_glyphs(extension_a: bool) -> Glyphs:
+    """The dataset, followed by the shipped Extension A rows when ``extension_a``."""
+    glyphs = load_glyphs()
+    if not extension_a:
+        return glyphs
+    arrays, _ = read_arrays(EXTENSION_A_FILE, "Extension A glyph file", "python -m glyffuser.data build --extension-a")
+    extra = glyphs_from_arrays(arrays)
+    return Glyphs(*(np.concatenate([getattr(glyphs, f), getattr(extra, f)]) for f in Glyphs.__dataclass_fields__))
+
+
+def load_training_glyphs(record: dict) -> Glyphs:
+    """The glyphs a model was trained on, for telling its samples' copies from new glyphs: the
+    dataset, then (if its record says so) the Extension A rows of ``assets/glyphs_extension_a.npz``.
+
+    Args:
+        record: the model's training record, ``config.extra``.
+    """
+    return training_glyphs(trained_on_extension_a(record))
 
 
 @lru_cache(maxsize=4)

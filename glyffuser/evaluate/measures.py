@@ -27,7 +27,6 @@ import re
 import time
 import unicodedata
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -170,33 +169,28 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * covmean))
 
 
-@lru_cache(maxsize=2)
-def _reference_32(path: str | None = None) -> np.ndarray:
+@lru_cache(maxsize=1)
+def _reference_32() -> np.ndarray:
     from glyffuser.data import load_glyphs
     from glyffuser.data.dataset import resize_images
 
-    glyphs = load_glyphs(path) if path else load_glyphs()
-    return resize_images(glyphs.images, 32)[:, 0].reshape(-1, 32 * 32).numpy()
-
-
-def training_data(record: dict) -> str | None:
-    """The glyph file a model was trained on, from its training record (``config.extra``): the
-    last ``--data`` along its chain of runs, None for the shipped dataset."""
-    while record:
-        data = record.get("train_config", {}).get("data")
-        if data:
-            return data
-        record = record.get("init") or {}
-    return None
+    return resize_images(load_glyphs().images, 32)[:, 0].reshape(-1, 32 * 32).numpy()
 
 
 def training_reference(record: dict) -> np.ndarray:
-    """(M, 1024) the glyphs a model was trained on at 32x32, for :func:`novelty`."""
-    data = training_data(record)
-    if data and not Path(data).is_file():
-        raise FileNotFoundError(f"the model was trained on {data}, which is missing: build it with "
-                                "`python -m glyffuser.data build --extension-a` (or the command in its training record)")
-    return _reference_32(data)
+    """(M, 1024) the glyphs a model was trained on (:func:`glyffuser.data.store.load_training_glyphs`)
+    at 32x32, for :func:`novelty`."""
+    from glyffuser.data.store import trained_on_extension_a
+
+    return _training_reference_32(trained_on_extension_a(record))
+
+
+@lru_cache(maxsize=2)
+def _training_reference_32(extension_a: bool) -> np.ndarray:
+    from glyffuser.data.dataset import resize_images
+    from glyffuser.data.store import training_glyphs
+
+    return resize_images(training_glyphs(extension_a).images, 32)[:, 0].reshape(-1, 32 * 32).numpy()
 
 
 def nearest_glyphs(ink: np.ndarray, reference: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
