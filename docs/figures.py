@@ -57,16 +57,18 @@ def first_step(path: Path = HERE / "first_step.png", prompt: str = "Gold", model
     """x̂0 after one step from pure noise (t = 999) for ``prompt``, for the empty prompt, and the
     prompt's nearest training glyphs: the guess is a blur of many glyphs, not one of them."""
     import glyffuser
-    from glyffuser.data import load_glyphs
+    from glyffuser.data.store import load_training_glyphs
     from glyffuser.diffusion.trajectory import first_step_pair
-    from glyffuser.evaluate.measures import nearest_glyphs
+    from glyffuser.evaluate.measures import nearest_glyphs, training_reference
 
-    pipe, glyphs = glyffuser.load_pipeline(model_dir), load_glyphs()
+    pipe = glyffuser.load_pipeline(model_dir)
+    record = pipe.model.config.extra
+    glyphs = load_training_glyphs(record)  # every glyph the model was trained on
     step = first_step_pair(pipe, prompt, n=1, guidance=1.0)
     guided = first_step_pair(pipe, prompt, n=1, guidance=3.0).guided
     panels = [(step.unconditional[0], "no prompt (w = 0)"), (step.guided[0], f'"{prompt}", w = 1'),
               (guided[0], f'"{prompt}", w = 3')]
-    rows, dist = nearest_glyphs(step.guided)
+    rows, dist = nearest_glyphs(step.guided, training_reference(record))
     fig = Figure(figsize=(10, 2.6), dpi=100)
     for k, (ink, title) in enumerate(panels):
         ax = fig.add_subplot(1, 4, k + 1)
@@ -86,14 +88,15 @@ def first_step(path: Path = HERE / "first_step.png", prompt: str = "Gold", model
 def four_prompts(path: Path = HERE / "four_prompts.png", model_dir=None) -> None:
     """16 samples of two README and two held-out prompts at the default settings; a red frame marks a copy."""
     import glyffuser
-    from glyffuser.evaluate.measures import COPY_DISTANCE, nearest_glyphs
+    from glyffuser.evaluate.measures import COPY_DISTANCE, nearest_glyphs, training_reference
 
     prompts = ["gold", "bird", "the globefish; blowfish; puffer", "to wash clothes in the river"]
     pipe = glyffuser.load_pipeline(model_dir)
+    reference = training_reference(pipe.model.config.extra)
     fig = Figure(figsize=(12, 7.4), dpi=100)
     for row, prompt in enumerate(prompts):
         ink = pipe(prompt, n=16, steps=120, seed=0)
-        _, dist = nearest_glyphs(ink)
+        _, dist = nearest_glyphs(ink, reference)
         for col in range(16):
             ax = fig.add_subplot(len(prompts), 16, row * 16 + col + 1)
             ax.imshow(1 - ink[col], cmap="gray", vmin=0, vmax=1)
