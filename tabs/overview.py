@@ -162,11 +162,11 @@ class OverviewTab:
 
 def training_glyphs(record: dict) -> str:
     """What a model's training record (``config.extra``) says it was trained on, in words."""
-    from glyffuser.evaluate.measures import training_data
+    from glyffuser.data.store import trained_on_extension_a
 
     train = record.get("train_config") or {}
     words = "the dataset's defined characters of U+4E00–9FFF"
-    if training_data(record):
+    if trained_on_extension_a(record):
         words += (", then those of Extension A (U+3400–4DBF) but the ones a held-out or validation prompt defines "
                   "(not shown in the Glyph data tab)")
     if train.get("uncaptioned"):
