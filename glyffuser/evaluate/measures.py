@@ -250,6 +250,7 @@ def report(n: int = 16, steps: int = 120, guidance: float | None = None, sampler
     """
     import glyffuser
     from glyffuser.data import load_glyphs
+    from glyffuser.data.store import load_training_glyphs
     from glyffuser.model.pipeline import DEFAULT_GUIDANCE, DEFAULT_GUIDANCE_T_MAX
 
     guidance = DEFAULT_GUIDANCE if guidance is None else guidance
@@ -277,6 +278,10 @@ def report(n: int = 16, steps: int = 120, guidance: float | None = None, sampler
         result["frechet_unguided"] = frechet_distance(feats["unguided"], feats["real_a"])
         result["frechet_floor_real_vs_real"] = frechet_distance(feats["real_b"], feats["real_a"])
         result["unguided_novelty"] = novelty(unguided[:64], reference)
+        trained = load_training_glyphs(pipe.model.config.extra)
+        if len(trained) > len(glyphs):  # the model saw more than the dataset (Extension A): also against all it saw
+            seen = trained.images[rng.permutation(len(trained))[:fd_count]]
+            result["frechet_unguided_vs_training_glyphs"] = frechet_distance(feats["unguided"], classifier.features(seen))
     result["settings"] = {"n": n, "steps": steps, "guidance": guidance, "guidance_t_max": guidance_t_max, "sampler": sampler,
                           "fd_count": fd_count, "fd_steps": fd_steps, "seed": seed, "model": str(model_dir or "assets/model"),
                           "image_size": pipe.size,
@@ -307,6 +312,8 @@ def main(argv=None) -> None:
               f"copies {m['copies']:.1%}, distinct nearest {m['distinct_nearest']:.1f}")
     if "frechet_unguided" in result:
         print(f"Fréchet unguided {result['frechet_unguided']:.2f}, real-vs-real floor {result['frechet_floor_real_vs_real']:.2f}")
+    if "frechet_unguided_vs_training_glyphs" in result:
+        print(f"Fréchet unguided against every glyph the model was trained on {result['frechet_unguided_vs_training_glyphs']:.2f}")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(result, handle, indent=2)
