@@ -161,3 +161,23 @@ def test_novelty_is_measured_against_the_models_training_data():
     ink[:, 10:50, 30:34] = 1.0
     reference = ink[:1, ::2, ::2].reshape(1, -1)
     assert novelty(ink, reference) == {"copies": 1.0, "distinct_nearest": 1, "median_nn_distance": 0.0}
+
+
+def test_evaluation_report_end_to_end(tmp_path):
+    """``python -m glyffuser.evaluate`` on tiny settings: every measure, novelty and the Fréchet distance
+    against all the glyphs the shipped model was trained on (the dataset and Extension A)."""
+    import json
+
+    from glyffuser.data.store import load_training_glyphs
+
+    out = tmp_path / "report.json"
+    done = subprocess.run([sys.executable, "-m", "glyffuser.evaluate", "--n", "2", "--steps", "2", "--fd-count", "64",
+                           "--sets", "readme", "--json", str(out)], capture_output=True, text=True, timeout=600,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(out.read_text())
+    rows = report["sets"]["readme"]["prompts"]
+    assert len(rows) == 10 and all(r["total"] == 2 and 0 <= r["copies"] <= 1 for r in rows.values())
+    trained = load_training_glyphs(glyffuser.load_pipeline().model.config.extra)
+    assert report["settings"]["training_glyphs"] == len(trained) > len(glyffuser.data.load_glyphs())
+    assert report["frechet_unguided"] > 0 and report["frechet_unguided_vs_training_glyphs"] > 0
