@@ -650,6 +650,12 @@ def test_21_nearest_glyphs(page):
         return [...root.querySelectorAll('.caption-label')].filter(c => c.getBoundingClientRect().right > edge + 1)
                                                           .map(c => c.textContent.slice(0, 4)); }""")
     assert outside == [], f"samples {outside} lie beyond the gallery's right edge"
+    # ... and no caption covers its picture (the sample and its nearest glyph stay in view)
+    covered = gallery.evaluate("""(root) => [...root.querySelectorAll('.thumbnail-item')].filter(item => {
+        const img = item.querySelector('img'), cap = item.querySelector('.caption-label');
+        return img && cap && cap.getBoundingClientRect().top < img.getBoundingClientRect().bottom - 1;
+    }).map(item => item.getAttribute('aria-label'))""")
+    assert covered == [], f"captions laid over their pictures: {covered[:3]}"
 
 
 def test_22_map_path(page):
