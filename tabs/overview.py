@@ -160,7 +160,7 @@ class OverviewTab:
         return posterior_figure(x_t, [mean_a, mean_b], diff, titles), caption
 
 
-def training_glyphs(record: dict) -> str:
+def trained_on_words(record: dict) -> str:
     """What a model's training record (``config.extra``) says it was trained on, in words."""
     from glyffuser.data.store import trained_on_extension_a
 
@@ -186,7 +186,7 @@ def model_differences(config: dict) -> str:
     else:
         how = "two passes per step (prompt and null prompt)"
     rows = [
-        ("training glyphs", "20,992 characters of U+4E00–9FFF with their Unihan definitions", training_glyphs(extra)),
+        ("training glyphs", "20,992 characters of U+4E00–9FFF with their Unihan definitions", trained_on_words(extra)),
         ("glyphs", "128 × 128", f"{size} × {size}, from the 64 × 64 dataset"),
         ("text encoder", "T5 (pretrained)", "all-MiniLM-L6-v2 (pretrained, 384-d tokens, ≤ 32)"),
         ("network", "diffusers UNet2DConditionModel, 119 M parameters",

@@ -169,24 +169,17 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * covmean))
 
 
-@lru_cache(maxsize=1)
-def _reference_32() -> np.ndarray:
-    from glyffuser.data import load_glyphs
-    from glyffuser.data.dataset import resize_images
-
-    return resize_images(load_glyphs().images, 32)[:, 0].reshape(-1, 32 * 32).numpy()
-
-
 def training_reference(record: dict) -> np.ndarray:
     """(M, 1024) the glyphs a model was trained on (:func:`glyffuser.data.store.load_training_glyphs`)
     at 32x32, for :func:`novelty`."""
     from glyffuser.data.store import trained_on_extension_a
 
-    return _training_reference_32(trained_on_extension_a(record))
+    return _reference_32(trained_on_extension_a(record))
 
 
 @lru_cache(maxsize=2)
-def _training_reference_32(extension_a: bool) -> np.ndarray:
+def _reference_32(extension_a: bool) -> np.ndarray:
+    """(M, 1024) the dataset's glyphs at 32x32, followed by Extension A's when ``extension_a``."""
     from glyffuser.data.dataset import resize_images
     from glyffuser.data.store import training_glyphs
 
@@ -203,7 +196,7 @@ def nearest_glyphs(ink: np.ndarray, reference: np.ndarray | None = None) -> tupl
     Returns:
         (indices (B,) into the reference, RMS pixel distances (B,) in [0, 1]).
     """
-    ref = _reference_32() if reference is None else reference
+    ref = _reference_32(False) if reference is None else reference
     flat = flat_32(ink)
     d2 = (flat**2).sum(1)[:, None] - 2 * flat @ ref.T + (ref**2).sum(1)[None]
     idx = d2.argmin(1)
@@ -216,7 +209,7 @@ def _map_projector():
 
     from glyffuser.data import load_map
 
-    return KNeighborsRegressor(n_neighbors=10, weights="distance").fit(_reference_32(), load_map())
+    return KNeighborsRegressor(n_neighbors=10, weights="distance").fit(_reference_32(False), load_map())
 
 
 def project_to_map(ink: np.ndarray) -> np.ndarray:
