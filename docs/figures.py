@@ -69,6 +69,7 @@ def first_step(path: Path = HERE / "first_step.png", prompt: str = "Gold", model
     panels = [(step.unconditional[0], "no prompt (w = 0)"), (step.guided[0], f'"{prompt}", w = 1'),
               (guided[0], f'"{prompt}", w = 3')]
     rows, dist = nearest_glyphs(step.guided, training_reference(record))
+    nearest = glyphs.take(rows[:1])
     fig = Figure(figsize=(10, 2.6), dpi=100)
     for k, (ink, title) in enumerate(panels):
         ax = fig.add_subplot(1, 4, k + 1)
@@ -76,9 +77,9 @@ def first_step(path: Path = HERE / "first_step.png", prompt: str = "Gold", model
         ax.set_axis_off()
         ax.set_title(title, fontsize=9)
     ax = fig.add_subplot(1, 4, 4)
-    ax.imshow(1 - glyphs.images[rows[0]], cmap="gray", vmin=0, vmax=1)
+    ax.imshow(1 - nearest.images[0], cmap="gray", vmin=0, vmax=1)
     ax.set_axis_off()
-    ax.set_title(f"nearest training glyph {glyphs.chars[rows[0]]}\n(RMS {dist[0]:.2f} from the w = 1 guess)", fontsize=9,
+    ax.set_title(f"nearest training glyph {nearest.chars[0]}\n(RMS {dist[0]:.2f} from the w = 1 guess)", fontsize=9,
                  fontfamily=FONTS)
     fig.suptitle("x̂0 after one step from pure noise (t = 999)", fontsize=10)
     fig.tight_layout()

@@ -299,6 +299,7 @@ class SamplingTab:
         meter = model_common.radical_meter_text(final, prompt, glyphs)
         seen, reference = self.res.training_glyphs()  # every glyph the model was trained on
         rows, distances = nearest_glyphs(final, reference)
+        nearest = seen.take(rows)  # (B,) the nearest glyph of each sample
         verdicts = [novelty(float(d)) for d in distances]
         counts = {v: verdicts.count(v) for v in ("new", "close to a training glyph", "a copy")}
         meter += (f"\n\nNearest training glyph by pixels: {counts['new']} new, "
@@ -307,10 +308,10 @@ class SamplingTab:
                   f"{TRAINING_SPACING['within_copy']:.1%} of distinct training glyphs are to another; "
                   f"close is within {NEAR_BELOW}). {len(set(rows.tolist()))} distinct nearest glyphs.")
         gallery = [
-            (pair_picture(final[b], seen.images[row]),
-             f"#{b + 1} {verdict.replace(' to a training glyph', '')} · {seen.chars[row]} {d:.2f} "
-             f"(nearest: “{shorten(str(seen.definitions[row]), 40)}”)")
-            for b, (row, d, verdict) in enumerate(zip(rows, distances, verdicts))
+            (pair_picture(final[b], nearest.images[b]),
+             f"#{b + 1} {verdict.replace(' to a training glyph', '')} · {nearest.chars[b]} {d:.2f} "
+             f"(nearest: “{shorten(str(nearest.definitions[b]), 40)}”)")
+            for b, (d, verdict) in enumerate(zip(distances, verdicts))
         ]
         keep = np.unique(np.linspace(0, len(trajectory) - 1, min(len(trajectory), MAX_PATH_FRAMES)).round().astype(int))
         guesses = np.stack([trajectory.frame(pos)[1] for pos in keep])  # (K, B, S, S)

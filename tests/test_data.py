@@ -141,3 +141,22 @@ def test_extension_a_leaves_out_the_evaluation_prompts(sources):
     assert 0x4C85 not in kept["codepoints"] and 0x3A1E not in kept["codepoints"]  # 䲅 and 㨞 define held-out prompts
     assert report.skipped["an evaluation prompt"] == 2
     assert list(kept["codepoints"]) == [0x3400] and not set(kept["definitions"]) & excluded
+
+
+def test_training_glyphs_read_the_dataset_and_extension_a_as_one_without_copying():
+    from glyffuser.data.store import load_extension_a, training_glyphs
+    from glyffuser.evaluate.measures import _reference_32
+
+    dataset, extension = load_glyphs(), load_extension_a()
+    both = training_glyphs(True)
+    assert both.parts[0] is dataset and both.parts[1] is extension  # no concatenated copy
+    assert len(both) == len(dataset) + len(extension) and len(training_glyphs(False)) == len(dataset)
+    n = len(dataset)
+    picked = both.take([n + 1, 0, n - 1, len(both) - 1])
+    assert list(picked.chars) == [extension.chars[1], dataset.chars[0], dataset.chars[-1], extension.chars[-1]]
+    assert np.array_equal(picked.images[0], extension.images[1]) and picked.images.dtype == np.float32
+    assert picked.definitions[3] == extension.definitions[-1]  # a longer definition is not cut to the first part's width
+    with pytest.raises(IndexError):
+        both.take([len(both)])
+    # the dataset's 32x32 reference is a view of the one with Extension A: held once
+    assert np.shares_memory(_reference_32(False), _reference_32(True)) and len(_reference_32(True)) == len(both)

@@ -185,18 +185,53 @@ def trained_on_extension_a(record: dict) -> bool:
     return False
 
 
-@lru_cache(maxsize=2)
-def training_glyphs(extension_a: bool) -> Glyphs:
-    """The dataset, followed by the shipped Extension A rows when ``extension_a``."""
-    glyphs = load_glyphs()
-    if not extension_a:
-        return glyphs
+@dataclass(frozen=True)
+class GlyphSets:
+    """Several glyph sets read as one, row after row, without copying their arrays into one.
+
+    Attributes:
+        parts: the sets in order; row ``len(parts[0])`` is the first row of ``parts[1]``.
+    """
+
+    parts: tuple[Glyphs, ...]
+
+    def __len__(self) -> int:
+        return sum(len(part) for part in self.parts)
+
+    def take(self, rows) -> Glyphs:
+        """(K,) rows, numbered across all the parts, as one small :class:`Glyphs` in that order.
+
+        Raises:
+            IndexError: for a row outside ``0 .. len(self) - 1``.
+        """
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        starts = np.cumsum([0] + [len(part) for part in self.parts])
+        if rows.size and (rows.min() < 0 or rows.max() >= starts[-1]):
+            raise IndexError(f"rows must lie in 0..{starts[-1] - 1}")
+        which = np.searchsorted(starts, rows, side="right") - 1
+        local = [rows[which == k] - starts[k] for k in range(len(self.parts))]  # each part's rows, in part order
+        order = np.argsort(np.concatenate([np.flatnonzero(which == k) for k in range(len(self.parts))]), kind="stable")
+        return Glyphs(*(np.concatenate([getattr(part, field)[part_rows] for part, part_rows in zip(self.parts, local)])[order]
+                        for field in Glyphs.__dataclass_fields__))
+
+
+@lru_cache(maxsize=1)
+def load_extension_a() -> Glyphs:
+    """The shipped Extension A rows (``assets/glyphs_extension_a.npz``, verified, cached).
+
+    Raises:
+        DatasetError: with what to do, when the file is missing or corrupt.
+    """
     arrays, _ = read_arrays(EXTENSION_A_FILE, "Extension A glyph file", "python -m glyffuser.data build --extension-a")
-    extra = glyphs_from_arrays(arrays)
-    return Glyphs(*(np.concatenate([getattr(glyphs, f), getattr(extra, f)]) for f in Glyphs.__dataclass_fields__))
+    return glyphs_from_arrays(arrays)
 
 
-def load_training_glyphs(record: dict) -> Glyphs:
+def training_glyphs(extension_a: bool) -> GlyphSets:
+    """The dataset, followed by the shipped Extension A rows when ``extension_a``."""
+    return GlyphSets((load_glyphs(), load_extension_a()) if extension_a else (load_glyphs(),))
+
+
+def load_training_glyphs(record: dict) -> GlyphSets:
     """The glyphs a model was trained on, for telling its samples' copies from new glyphs: the
     dataset, then (if its record says so) the Extension A rows of ``assets/glyphs_extension_a.npz``.
 

@@ -177,13 +177,23 @@ def training_reference(record: dict) -> np.ndarray:
     return _reference_32(trained_on_extension_a(record))
 
 
-@lru_cache(maxsize=2)
 def _reference_32(extension_a: bool) -> np.ndarray:
-    """(M, 1024) the dataset's glyphs at 32x32, followed by Extension A's when ``extension_a``."""
+    """(M, 1024) the dataset's glyphs at 32x32, followed by Extension A's when ``extension_a``: views
+    of one cached array, so the map projector, the nearest glyphs and novelty share it."""
+    from glyffuser.data.store import load_glyphs
+
+    full = _references_32()
+    return full if extension_a else full[:len(load_glyphs())]
+
+
+@lru_cache(maxsize=1)
+def _references_32() -> np.ndarray:
+    """(N + E, 1024) float32 the dataset's glyphs at 32x32, then the shipped Extension A rows'."""
     from glyffuser.data.dataset import resize_images
     from glyffuser.data.store import training_glyphs
 
-    return resize_images(training_glyphs(extension_a).images, 32)[:, 0].reshape(-1, 32 * 32).numpy()
+    return np.concatenate([resize_images(part.images, 32)[:, 0].reshape(-1, 32 * 32).numpy()
+                           for part in training_glyphs(True).parts])
 
 
 def nearest_glyphs(ink: np.ndarray, reference: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -273,7 +283,7 @@ def report(n: int = 16, steps: int = 120, guidance: float | None = None, sampler
         result["unguided_novelty"] = novelty(unguided[:64], reference)
         trained = load_training_glyphs(pipe.model.config.extra)
         if len(trained) > len(glyphs):  # the model saw more than the dataset (Extension A): also against all it saw
-            seen = trained.images[rng.permutation(len(trained))[:fd_count]]
+            seen = trained.take(rng.permutation(len(trained))[:fd_count]).images
             result["frechet_unguided_vs_training_glyphs"] = frechet_distance(feats["unguided"], classifier.features(seen))
     result["settings"] = {"n": n, "steps": steps, "guidance": guidance, "guidance_t_max": guidance_t_max, "sampler": sampler,
                           "fd_count": fd_count, "fd_steps": fd_steps, "seed": seed, "model": str(model_dir or "assets/model"),
