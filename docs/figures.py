@@ -94,19 +94,17 @@ def four_prompts(path: Path = HERE / "four_prompts.png", model_dir=None) -> None
     prompts = ["gold", "bird", "the globefish; blowfish; puffer", "to wash clothes in the river"]
     pipe = glyffuser.load_pipeline(model_dir)
     reference = training_reference(pipe.model.config.extra)
-    fig = Figure(figsize=(12, 7.4), dpi=100)
-    for row, prompt in enumerate(prompts):
+    fig = Figure(figsize=(12, 4.3), dpi=100, layout="constrained")
+    for panel, prompt in zip(fig.subfigures(len(prompts), 1), prompts):
         ink = pipe(prompt, n=16, steps=120, seed=0)
         _, dist = nearest_glyphs(ink, reference)
-        for col in range(16):
-            ax = fig.add_subplot(len(prompts), 16, row * 16 + col + 1)
-            ax.imshow(1 - ink[col], cmap="gray", vmin=0, vmax=1)
+        panel.suptitle(f'"{prompt}"', x=0.005, ha="left", fontsize=10)
+        for ax, glyph, d in zip(panel.subplots(1, 16), ink, dist):
+            ax.imshow(1 - glyph, cmap="gray", vmin=0, vmax=1)
             ax.set_xticks([]), ax.set_yticks([])
-            if dist[col] < COPY_DISTANCE:
+            if d < COPY_DISTANCE:
                 for spine in ax.spines.values():
                     spine.set_edgecolor("red"), spine.set_linewidth(2)
-        fig.text(0.01, 1 - (row + 0.08) / len(prompts), f'"{prompt}"', fontsize=10, va="top")
-    fig.tight_layout(rect=(0, 0, 1, 0.97), h_pad=2.2)
     fig.savefig(path)
 
 
