@@ -474,6 +474,7 @@ def test_11_particles_stream(page):
           f"{share:.0%} of a core; load {load:.2f} per core")
     expect(panel.locator("#score-particles img")).to_be_visible()
     shot(page, "11-particles", status, block(panel.locator("#score-particles")))
+    share = min(share, cpu_share())  # and after it: other work may have started during the run
     if fps < MIN_FPS and share < MIN_CPU_SHARE:
         pytest.skip(f"machine overloaded (a reference workload got {share:.0%} of a core, load {load:.2f} per "
                     f"core): measured {fps:.1f} frames/s over {frames} frames, below {MIN_FPS:g}")
