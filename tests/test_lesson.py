@@ -657,6 +657,11 @@ def test_21_nearest_glyphs(page):
         return img && cap && cap.getBoundingClientRect().top < img.getBoundingClientRect().bottom - 1;
     }).map(item => item.getAttribute('aria-label'))""")
     assert covered == [], f"captions laid over their pictures: {covered[:3]}"
+    # ... nor does the gallery's own label cover the first row
+    overlap = gallery.evaluate("""(root) => { const label = root.querySelector('[data-testid=block-label]'),
+        img = root.querySelector('.thumbnail-item img');
+        return label && img ? label.getBoundingClientRect().bottom - img.getBoundingClientRect().top : null; }""")
+    assert overlap is not None and overlap <= 1, f"the gallery's label covers the first row's pictures by {overlap:.0f} px"
 
 
 def test_22_map_path(page):
