@@ -17,9 +17,9 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import SLOW_MACHINE_FACTOR
 from test_browser import SCREENSHOTS, WIDTHS, browser_page, open_tab, pytestmark  # noqa: F401 (pytestmark: the same skips)
 from test_explain import FORMULA, PAPERS, SECTION_MODULES
-from test_lesson import MIN_CPU_SHARE, cpu_share
 
 from tabs import explain
 
@@ -151,7 +151,5 @@ def test_the_score_is_learned_live_and_wrong_only_where_the_article_says(page):
                  SCREENSHOTS.parent / "score_live.png")
     else:
         save_png(panel.locator("#score-learn-learned-20").screenshot(), SCREENSHOTS / f"score-live-{page.width}.png")
-    if seconds > LEARN_SECONDS and (share := cpu_share()) < MIN_CPU_SHARE:
-        pytest.skip(f"machine overloaded (a reference workload got {share:.0%} of a core): training took "
-                    f"{seconds:.1f} s, over {LEARN_SECONDS:g} s")
-    assert seconds <= LEARN_SECONDS, text
+    print(f"\n{page.width}px: the learned score trained in {seconds:.1f} s (target {LEARN_SECONDS:g} s)")
+    assert seconds <= LEARN_SECONDS * SLOW_MACHINE_FACTOR, text

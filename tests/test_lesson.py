@@ -15,9 +15,7 @@ earlier one (the meter, the gallery and the map path read the run of step 19).
 from __future__ import annotations
 
 import io
-import os
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -37,9 +35,6 @@ TITLES = {
     1: "1 · Learning a distribution", 2: "2 · The glyph data", 3: "3 · Forward noising", 4: "4 · Score field",
     5: "5 · Overview", 6: "6 · The training objective", 7: "7 · Conditioning", 8: "8 · Sampling",
 }
-MIN_FPS = 5.0  # the particles' frames, on an idle machine
-# Below this share of a core for a fixed reference workload the machine counts as overloaded.
-MIN_CPU_SHARE = 0.7
 
 # A short key for what a figure shows: an <img>'s address, or a hash of a Plotly figure's data
 # and title. ``root`` is the figure's block; the key changes when the figure is redrawn with new content.
@@ -203,15 +198,6 @@ def shot(page, name: str, *targets, pad: int = 6, viewport: bool = False) -> Pat
         SHOT_COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
     return path
 
-
-def cpu_share(seconds: float = 0.5) -> float:
-    """The share of one core this process's thread gets for a fixed pure-Python workload."""
-    wall0, cpu0 = time.perf_counter(), time.thread_time()
-    x = 0
-    while time.perf_counter() - wall0 < seconds:
-        for i in range(20_000):
-            x += i * i
-    return (time.thread_time() - cpu0) / (time.perf_counter() - wall0)
 
 
 # --- 0: getting around --------------------------------------------------------------------------------
@@ -455,10 +441,9 @@ def test_10_score_field_arrows(page):
 
 
 def test_11_particles_stream(page):
-    """Released particles flow from noise to the data, at five or more frames a second."""
+    """Released particles flow from noise to the data, one frame after another (their rate: test_tab34_browser)."""
     panel = open_tab(page, TITLES[4])
     status = panel.locator("#score-status")
-    share = cpu_share()  # a reference workload, before the run: how much of a core a process gets now
     page.evaluate(FRAME_TIMES)
     release = panel.get_by_role("button", name="Release particles")
     release.scroll_into_view_if_needed()
@@ -468,18 +453,9 @@ def test_11_particles_stream(page):
         return img && img.complete && window.__lessonFrames.seen.has(img.getAttribute('src')); }""")
     times = page.evaluate("() => { window.__lessonFrames.observer.disconnect(); return window.__lessonFrames.times; }")
     frames = len(times)
-    fps = (frames - 1) / ((times[-1] - times[0]) / 1000) if frames > 1 else 0.0
-    load = os.getloadavg()[0] / (os.cpu_count() or 1)
-    print(f"\n{page.width}px: {frames} particle frames at {fps:.1f} frames/s; reference workload got "
-          f"{share:.0%} of a core; load {load:.2f} per core")
     expect(panel.locator("#score-particles img")).to_be_visible()
     shot(page, "11-particles", status, block(panel.locator("#score-particles")))
-    share = min(share, cpu_share())  # and after it: other work may have started during the run
-    if fps < MIN_FPS and share < MIN_CPU_SHARE:
-        pytest.skip(f"machine overloaded (a reference workload got {share:.0%} of a core, load {load:.2f} per "
-                    f"core): measured {fps:.1f} frames/s over {frames} frames, below {MIN_FPS:g}")
     assert frames >= 10, f"only {frames} frames arrived"
-    assert fps >= MIN_FPS, f"{fps:.1f} frames/s over {frames} frames ({share:.0%} of a core free)"
 
 
 # --- 5: overview ------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import SLOW_MACHINE_FACTOR
 
 from glyffuser.distributions.score_live import ALL_LEVELS, ONE_LEVEL, LivePlan, exact_fields, learn_live, score_error
 from tabs import resources
@@ -36,13 +37,10 @@ def run():
 
 
 def test_training_finishes_within_the_limit(run):
-    from test_lesson import MIN_CPU_SHARE, cpu_share
-
     seconds, frames, nets, _ = run
     assert frames == 2 * LivePlan().steps // LivePlan().report_every and set(nets) == {ONE_LEVEL, ALL_LEVELS}
-    if seconds > MAX_SECONDS and (share := cpu_share()) < MIN_CPU_SHARE:
-        pytest.skip(f"machine overloaded (a reference workload got {share:.0%} of a core): {seconds:.1f} s")
-    assert seconds <= MAX_SECONDS, f"{seconds:.1f} s"
+    print(f"\nthe learned score trained in {seconds:.1f} s (target {MAX_SECONDS:g} s, on an idle machine)")
+    assert seconds <= MAX_SECONDS * SLOW_MACHINE_FACTOR, f"{seconds:.1f} s"
 
 
 def test_one_small_level_is_wrong_away_from_the_data_and_many_levels_are_right_at_large_t(run):

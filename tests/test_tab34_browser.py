@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from conftest import SLOW_MACHINE_FACTOR
 from test_browser import CHROMIUM, SCREENSHOTS, WIDTHS, browser_page, sync_playwright
 
 from tabs.noising import TITLE as NOISING
@@ -22,9 +23,7 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no chromium at {CHROMIUM} (set CHROMIUM to its path)"),
 ]
 
-MIN_FPS = 5.0
-# Above this load per core the machine is too busy for a frame-rate verdict (measured anyway).
-BUSY_LOAD_PER_CORE = 1.5
+MIN_FPS = 5.0  # the target, on an idle machine: python -m bench.bench_streams
 
 # Records when each new <img> of the particle picture loads, and every long pause between
 # the page's animation frames (a blocked main thread), as [end time, length] in ms.
@@ -159,9 +158,6 @@ def test_particles_stream_smoothly(page):
     print(f"\n{page.width}px: {frames} frames at {fps:.1f} frames/s, longest pause in painting "
           f"{gap:.0f} ms, load {load:.2f} per core")
     shot(page, "score")
-    if (fps < MIN_FPS or gap > 1000 or frames < 25) and load > BUSY_LOAD_PER_CORE:
-        pytest.skip(f"machine busy (load {load:.2f} per core): measured {fps:.1f} frames/s, "
-                    f"{frames} frames, longest paint gap {gap:.0f} ms")
     assert frames >= 25, f"only {frames} of 41 frames were shown"
-    assert fps >= MIN_FPS, f"{fps:.1f} frames/s"
-    assert gap < 1000, f"the page did not paint for {gap:.0f} ms"
+    assert fps >= MIN_FPS / SLOW_MACHINE_FACTOR, f"{fps:.1f} frames/s: a slideshow, not a stream"
+    assert gap < 1000 * SLOW_MACHINE_FACTOR, f"the page did not paint for {gap:.0f} ms"
