@@ -158,6 +158,7 @@ def test_particles_stream_smoothly(page):
     print(f"\n{page.width}px: {frames} frames at {fps:.1f} frames/s, longest pause in painting "
           f"{gap:.0f} ms, load {load:.2f} per core")
     shot(page, "score")
-    assert frames >= 25, f"only {frames} of 41 frames were shown"
+    # A slow page shows the newest frame and skips those it had no time for; a stream shows many.
+    assert frames >= 41 / SLOW_MACHINE_FACTOR, f"only {frames} of 41 frames were shown"
     assert fps >= MIN_FPS / SLOW_MACHINE_FACTOR, f"{fps:.1f} frames/s: a slideshow, not a stream"
     assert gap < 1000 * SLOW_MACHINE_FACTOR, f"the page did not paint for {gap:.0f} ms"
