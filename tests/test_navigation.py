@@ -2,7 +2,7 @@
 
 At a desktop width (1400 px) and a phone width (400 px): every tab's button is on screen
 without scrolling or an overflow menu, one click on the last tab (8 · Sampling) selects it,
-and the Overview's guide buttons open tabs 7 and 8. Saves a screenshot of the tab bar at
+and the Overview's guide buttons open tabs 7 and 8; on no tab does a block's label cover its picture. Saves a screenshot of the tab bar at
 both widths to docs/screenshots/navigation-<width>.png. Every wait is on a condition.
 """
 
@@ -94,3 +94,39 @@ def test_overview_buttons_open_their_tabs(page, module):
     button.click()
     expect(page.get_by_role("tab", name=title, exact=True)).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("tab", name=overview.TITLE, exact=True)).to_have_attribute("aria-selected", "false")
+
+
+# [label, block id, overlap height, overlap width] for each visible block label that lies over a
+# picture (an <img> or <canvas>) of its own block.
+COVERED_PICTURES = """() => {
+  const covered = [];
+  for (const label of document.querySelectorAll('[data-testid="block-label"]')) {
+    const block = label.closest('.block'), l = label.getBoundingClientRect();
+    if (!block || !l.width) continue;
+    for (const picture of block.querySelectorAll('img, canvas')) {
+      const p = picture.getBoundingClientRect();
+      const x = Math.min(l.right, p.right) - Math.max(l.left, p.left), y = Math.min(l.bottom, p.bottom) - Math.max(l.top, p.top);
+      if (p.width && x > 0 && y > 0) covered.push([label.innerText.trim(), block.id, Math.round(y), Math.round(x)]);
+    }
+  }
+  return covered;
+}"""
+PICTURES_LOADED = """() => [...document.querySelectorAll('[role=tabpanel] img')].filter(i => i.getBoundingClientRect().width)
+                                                                     .every(i => i.complete)"""
+
+
+def test_no_label_covers_a_picture(page):
+    """Gradio floats a block's label over its content; a labelled picture must start below it."""
+    from playwright.sync_api import expect
+
+    from tabs.glyph_map import TITLE as GLYPH_DATA
+    from tabs.noising import TITLE as NOISING
+
+    pictures = {GLYPH_DATA: "clicked or searched glyph", NOISING: "ε ~ N(0, I)"}  # labelled pictures shown at once
+    for title in tab_titles():
+        page.get_by_role("tab", name=title, exact=True).click()
+        panel = page.locator("[role=tabpanel]:visible").first
+        if title in pictures:
+            expect(panel.locator(".glyph-picture", has_text=pictures[title]).locator("img")).to_be_visible()
+        page.wait_for_function(PICTURES_LOADED)
+        assert page.evaluate(COVERED_PICTURES) == [], f"{title} at {page.width} px"
