@@ -5,7 +5,7 @@ heading; and the Score field tab learns a score live.
 The plain text read from the page (what the student sees first) has no formula and no paper
 name (the checks of tests/test_explain.py); "The details" is closed, and opening it shows the
 formulas. Following a glossary link opens the glossary at the term. Pressing "Learn the score"
-trains two networks in the session: the page reports the time (at most 20 s) and the errors, and
+trains two networks in the session: the page reports the time (printed; its target is read by bench.bench_streams) and the errors, and
 the test checks the article's claim with them: at one small noise level the error away from the
 data is larger than near it, and over all noise levels it is smaller at large t.
 """

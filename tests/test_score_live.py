@@ -1,4 +1,5 @@
-"""Learning the map's score live: quick enough for a page, and wrong where the article says it is.
+"""Learning the map's score live: it finishes (its 20 s target is read by bench.bench_streams), and
+is wrong where the article says it is.
 
 One run of both trainings (fixed seeds, one thread), timed from start to end, then the
 learned fields against the exact ones: at one small noise level the error away from the data
