@@ -455,7 +455,7 @@ def test_11_particles_stream(page):
     frames = len(times)
     expect(panel.locator("#score-particles img")).to_be_visible()
     shot(page, "11-particles", status, block(panel.locator("#score-particles")))
-    assert frames >= 10, f"only {frames} frames arrived"
+    assert frames >= 5, f"only {frames} frames arrived"  # several, not only the last (see test_tab34_browser)
 
 
 # --- 5: overview ------------------------------------------------------------------------------------
