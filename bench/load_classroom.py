@@ -1,4 +1,4 @@
-"""A classroom against one server: simulated students through ``gradio_client``.
+"""A classroom against one server: simulated students, each a light page client (``bench.page_client``).
 
 Starts ``python app.py`` on 127.0.0.1 (its own Gradio cache folder, so its size can be
 measured) and waits for its warm-up, or uses ``--url``. Three scenarios (``--scenario``):
@@ -36,6 +36,8 @@ import threading
 import time
 from pathlib import Path
 
+from bench.page_client import PageClient
+
 ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = ("gold", "water", "fire", "tree", "grass", "insect", "sickness", "bird", "fish", "speech", "horse", "rain",
            "mountain", "silk", "jade", "heart", "hand", "mouth", "eye", "ear", "stone", "rice", "bamboo", "boat",
@@ -59,6 +61,30 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process ``pid`` has used, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds used by the server (when started here) and by this process between start and stop."""
+
+    def __init__(self, server):
+        self.pid = server.proc.pid if server is not None else None
+        self.begin = self._now()
+
+    def _now(self) -> tuple[float, float, float]:
+        own = os.times()
+        return (time.perf_counter(), cpu_s(self.pid) if self.pid else float("nan"), own.user + own.system)
+
+    def report(self, what: str) -> str:
+        wall, server, own = (b - a for a, b in zip(self.begin, self._now()))
+        cores = len(os.sched_getaffinity(0))
+        return (f"  CPU during {what}: server {server:.1f} s, simulated students {own:.1f} s, over {wall:.1f} s "
+                f"of wall time on {cores} cores ({(server + own) / (wall * cores):.0%} of the machine)")
 
 
 def folder_mb(folder: Path) -> float:
@@ -112,7 +138,7 @@ class Tally:
     def timed(self, client, api: str, *args):
         start = time.perf_counter()
         try:
-            client.submit(*args, api_name=api).result(timeout=600)
+            client.call(api, *args)
         except Exception as err:  # noqa: BLE001 - counted and reported
             with self.lock:
                 self.errors.append(f"{api}: {type(err).__name__}: {str(err)[:120]}")
@@ -122,22 +148,19 @@ class Tally:
 
 
 def sample(client, args: tuple, tally: Tally) -> dict:
-    """Submit /sample; the times of the first streamed output and the last, and the queue ranks seen."""
+    """Run /sample; the times of the first streamed output and the last, and the queue ranks seen."""
     start = time.perf_counter()
-    job = client.submit(*args, api_name="/sample")
     first, ranks = None, []
-    while not job.done():
-        status = job.status()
-        if status.rank is not None and status.code.name == "IN_QUEUE":
-            ranks.append(status.rank)  # held in Gradio's queue
-        if status.log and "being computed or waiting" in status.log[0]:
-            ranks.append(int(status.log[0].split()[0]))  # admitted, waiting its turn (tabs.shared_runs' notice)
-        if first is None and job.outputs():
-            first = time.perf_counter() - start
-        time.sleep(0.02)  # a bench polling its client, not a test
     try:
-        job.result(timeout=600)
-    except Exception as err:  # noqa: BLE001
+        for message in client.stream("/sample", *args):
+            kind = message.get("msg")
+            if kind == "estimation" and message.get("rank") is not None:
+                ranks.append(message["rank"])  # held in Gradio's queue
+            elif kind == "log" and "being computed or waiting" in str(message.get("log")):
+                ranks.append(int(str(message["log"]).split()[0]))  # admitted, waiting its turn (tabs.shared_runs)
+            elif kind == "process_generating" and first is None:
+                first = time.perf_counter() - start
+    except Exception as err:  # noqa: BLE001 - counted and reported
         with tally.lock:
             tally.errors.append(f"/sample: {type(err).__name__}: {str(err)[:120]}")
     last = time.perf_counter() - start
@@ -146,25 +169,23 @@ def sample(client, args: tuple, tally: Tally) -> dict:
 
 
 def single_run(url: str, args: tuple) -> float:
-    from gradio_client import Client
-
-    client = Client(url, verbose=False, download_files=False)
+    client = PageClient(url)
     try:
         return sample(client, args, Tally())["last"]
     finally:
         client.close()
 
 
-def scenario_same(url: str, opts) -> None:
-    from gradio_client import Client
-
+def scenario_same(url: str, opts, server=None) -> None:
     args = ("gold", "dpm", opts.steps, 3.0, opts.seed, opts.count)
+    meter = CpuMeter(server)
     alone = single_run(url, ("gold", "dpm", opts.steps, 3.0, opts.seed + 1000, opts.count))
+    alone_cpu = meter.report("the run alone")
     tally, results = Tally(), {}
     rng = random.Random(0)
 
     def student(k: int, delay: float) -> None:
-        client = Client(url, verbose=False, download_files=False)
+        client = PageClient(url)
         try:
             for t in rng.sample(range(0, 1000, 10), 5):
                 tally.timed(client, LIGHT_API, "锂", t, "cosine", 0)
@@ -175,6 +196,7 @@ def scenario_same(url: str, opts) -> None:
         finally:
             client.close()
 
+    meter = CpuMeter(server)
     begin = time.perf_counter()
     threads = [threading.Thread(target=student, args=(k, rng.uniform(0, opts.window))) for k in range(opts.students)]
     for t in threads:
@@ -186,6 +208,8 @@ def scenario_same(url: str, opts) -> None:
     print(f"same request, {opts.students} students within {opts.window:g} s ({opts.count} glyphs x {opts.steps} "
           f"steps, seed {opts.seed}):")
     print(f"  one run alone (uncached seed): {alone:.1f} s")
+    print(alone_cpu)
+    print(meter.report("the class"))
     print(f"  first frame: median {statistics.median(firsts):.2f} s, max {max(firsts):.2f} s (target <= 2 s)")
     print(f"  last frame: median {statistics.median(lasts):.1f} s, max {max(lasts):.1f} s "
           f"= {max(lasts) / alone:.2f}x one run alone (target <= 2x)")
@@ -198,10 +222,8 @@ def open_clients(url: str, count: int) -> list:
     """``count`` connected clients (a page each), opened a few at a time."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from gradio_client import Client
-
     with ThreadPoolExecutor(4) as pool:
-        return list(pool.map(lambda _: Client(url, verbose=False, download_files=False), range(count)))
+        return list(pool.map(lambda _: PageClient(url), range(count)))
 
 
 def scenario_different(url: str, opts) -> None:
@@ -250,8 +272,6 @@ def scenario_different(url: str, opts) -> None:
 
 
 def scenario_sessions(server: Server, opts) -> None:
-    from gradio_client import Client
-
     tally = Tally()
     start_rss, start_cache = rss_mb(server.proc.pid), folder_mb(server.cache)
     peak_rss, peak_cache, every = start_rss, start_cache, max(1, opts.sessions // 10)
@@ -259,7 +279,7 @@ def scenario_sessions(server: Server, opts) -> None:
     print(f"  after warm-up: RSS {start_rss:.0f} MB, cache {start_cache:.1f} MB")
     begin = time.perf_counter()
     for k in range(opts.sessions):
-        client = Client(server.url, verbose=False, download_files=False)
+        client = PageClient(server.url)
         try:
             sample(client, ("gold", "ddim", opts.steps, 3.0, k, opts.count), tally)
         finally:
@@ -292,7 +312,7 @@ def main(argv=None) -> int:
             if opts.scenario not in (name, "all"):
                 continue
             if name == "same":
-                scenario_same(url, opts)
+                scenario_same(url, opts, server)
             elif name == "different":
                 scenario_different(url, opts)
             elif server is not None:
