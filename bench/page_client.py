@@ -59,20 +59,18 @@ class PageClient:
         except Exception:  # noqa: BLE001 - the page closed (or the server went away): the beat ends
             return
 
-    def stream(self, api_name: str, *args) -> Iterator[dict]:
-        """Post one event and yield its messages up to ``process_completed`` (heartbeats skipped).
+    def messages(self, fn_index: int, data: list) -> Iterator[dict]:
+        """Post event ``fn_index`` with its raw inputs ``data`` (as the page sends them, ``None`` for a
+        State) and yield its messages up to ``process_completed`` (heartbeats skipped), failed or not.
 
         Raises:
-            EventFailed: the server answered the post with an error, or the event failed.
+            EventFailed: the server refused the post, or the stream ended before the event did.
         """
-        fn_index, states = self.events[api_name]
-        values = iter(args)
-        data = [None if state else next(values) for state in states]  # the server keeps State values
         posted = self.http.post("/gradio_api/queue/join", json={
             "data": data, "event_data": None, "fn_index": fn_index, "trigger_id": None,
             "session_hash": self.session_hash})
         if posted.status_code != 200:
-            raise EventFailed(f"{api_name}: HTTP {posted.status_code} {posted.text[:120]}")
+            raise EventFailed(f"event {fn_index}: HTTP {posted.status_code} {posted.text[:120]}")
         event_id = posted.json()["event_id"]
         with self.http.stream("GET", "/gradio_api/queue/data", params={"session_hash": self.session_hash}) as response:
             for line in response.iter_lines():
@@ -85,11 +83,23 @@ class PageClient:
                     continue
                 yield message
                 if message.get("msg") == "process_completed":
-                    if not message.get("success", False):
-                        output = message.get("output") or {}
-                        raise EventFailed(f"{api_name}: {str(output.get('error') or output)[:160]}")
                     return
-        raise EventFailed(f"{api_name}: the stream ended before the event completed")
+        raise EventFailed(f"event {fn_index}: the stream ended before the event completed")
+
+    def stream(self, api_name: str, *args) -> Iterator[dict]:
+        """Run the event named ``api_name`` with the values of its non-State inputs; yield its messages.
+
+        Raises:
+            EventFailed: the post was refused or the event failed (with the server's message).
+        """
+        fn_index, states = self.events[api_name]
+        values = iter(args)
+        data = [None if state else next(values) for state in states]  # the server keeps State values
+        for message in self.messages(fn_index, data):
+            if message.get("msg") == "process_completed" and not message.get("success", False):
+                output = message.get("output") or {}
+                raise EventFailed(f"{api_name}: {str(output.get('error') or output)[:160]}")
+            yield message
 
     def call(self, api_name: str, *args) -> list:
         """Run one event to its end; the data of its last message."""

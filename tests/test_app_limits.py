@@ -8,35 +8,25 @@ The app is the one ``app_server`` (tests/conftest.py) serves.
 
 from __future__ import annotations
 
-import json
-import uuid
-
 import pytest
 import requests
 
 import app
+from bench.page_client import PageClient
 from tabs import common, endpoints
 
 
-def join_queue(url: str, fn_index: int, data: list, timeout: float = 120) -> dict:
+def join_queue(url: str, fn_index: int, data: list) -> dict:
     """Run event ``fn_index`` the way the app's page does (queue/join, then its event stream).
 
     Returns:
         The last message of the stream ("process_completed"), with ``success`` and ``output``.
     """
-    session = uuid.uuid4().hex
-    joined = requests.post(f"{url}gradio_api/queue/join",
-                           json={"data": data, "fn_index": fn_index, "session_hash": session, "event_data": None,
-                                 "trigger_id": None}, timeout=timeout)
-    assert joined.status_code == 200, joined.text
-    with requests.get(f"{url}gradio_api/queue/data", params={"session_hash": session}, stream=True,
-                      timeout=timeout) as stream:
-        for line in stream.iter_lines(decode_unicode=True):
-            if line and line.startswith("data:"):
-                message = json.loads(line[5:])
-                if message.get("msg") == "process_completed":
-                    return message
-    pytest.fail(f"event {fn_index} ended without process_completed")
+    page = PageClient(url)
+    try:
+        return list(page.messages(fn_index, data))[-1]
+    finally:
+        page.close()
 
 
 def fn_index(demo, api_name: str) -> int:

@@ -1,0 +1,36 @@
+"""The classroom bench's page client (bench/page_client.py) against the running app: what it
+measures is what a page gets, its errors carry the app's message, and a State stays on the server."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.page_client import EventFailed, PageClient
+
+
+@pytest.fixture()
+def page(app_server):
+    page = PageClient(app_server.url)
+    yield page
+    page.close()
+
+
+def test_a_light_event_returns_the_tabs_outputs(page):
+    x_t, noise, schedule, dataset, caption = page.call("/noising_step", "锂", 250, "cosine", 0)
+    assert x_t["path"].endswith(".png") and noise["path"].endswith(".png")
+    assert schedule["type"] == dataset["type"] == "plotly"
+    assert caption.startswith("**t = 250**, cosine schedule")
+
+
+def test_a_run_streams_frames_before_it_completes_and_the_session_keeps_it(page):
+    kinds = [message["msg"] for message in page.stream("/sample", "gold", "ddim", 4, 3.0, 7, 2)]
+    assert kinds[-1] == "process_completed"
+    generating = [k for k, kind in enumerate(kinds) if kind == "process_generating"]
+    assert len(generating) >= 2 and generating[0] < len(kinds) - 1  # the starting noise, then steps
+    frame, caption = page.call("/sampling_scrub", 2)  # the run, kept in this page's session state
+    assert frame["path"].endswith(".png") and caption.startswith("Step 2 of 4")
+
+
+def test_a_bad_value_fails_with_the_apps_message(page):
+    with pytest.raises(EventFailed, match="t must be between 0 and 999, got -5"):
+        page.call("/noising_step", "锂", -5, "cosine", 0)
