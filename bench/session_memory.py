@@ -7,14 +7,21 @@ Gradio's per-session containers and the source lines whose allocations grew most
 is a new ``gradio_client`` that asks for its own seed, so every run is computed and kept: the
 growth is what the bounded caches (finished runs, session state) take until they are full,
 plus what is not bounded.
+
+``--holders`` then says who keeps the runs' steps alive: every sampling step object left, counted
+by the cache that holds it (finished runs, drawn pictures, player frames), and for those no cache
+holds, the chain of referrers up to a module-level object. ``--run-cache-mb`` shrinks the cache of
+finished runs so that it is full after a few sessions.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import time
 import tracemalloc
+import types
 
 
 def rss_mb() -> float:
@@ -33,18 +40,68 @@ def container_sizes(demo) -> dict[str, int]:
             "state_holder.session_data": len(holder.session_data)}
 
 
+def describe(obj) -> str:
+    """A short name for a referrer: its type, and its size or function name."""
+    kind = type(obj).__name__
+    if isinstance(obj, (dict, list, tuple, set)):
+        return f"{kind}[{len(obj)}]"
+    if isinstance(obj, types.FrameType):
+        return f"frame {obj.f_code.co_name} ({obj.f_code.co_filename.rsplit('/', 2)[-1]}:{obj.f_lineno})"
+    return kind
+
+
+def holder_chain(obj, ignore: set[int], depth: int = 6) -> list[str]:
+    """Referrers of ``obj``, one per level (the first not in ``ignore``), up to ``depth`` levels."""
+    chain = []
+    for _ in range(depth):
+        referrers = [r for r in gc.get_referrers(obj) if id(r) not in ignore and not isinstance(r, types.FrameType)]
+        if not referrers:
+            break
+        ignore.add(id(referrers))
+        obj = referrers[0]
+        chain.append(describe(obj))
+    return chain
+
+
+def report_holders(samples: int = 3) -> None:
+    """Who holds the sampling steps still alive (see the module's docstring)."""
+    from glyffuser.model.pipeline import PipelineStep
+    from tabs import shared_runs
+
+    gc.collect()
+    steps = [o for o in gc.get_objects() if isinstance(o, PipelineStep)]
+    held = {
+        "finished runs": {id(s) for run_steps, _, _ in shared_runs.RUNS._finished.values() for s in run_steps},
+        "pictures": {id(owner) for owner, _ in shared_runs.PICTURES._calls._results.values()},
+        "player frames": {id(owner) for owner, _ in shared_runs.PLAYER_FRAMES._calls._results.values()},
+    }
+    counts = {name: sum(id(s) in ids for s in steps) for name, ids in held.items()}
+    loose = [s for s in steps if not any(id(s) in ids for ids in held.values())]
+    size = sum(s.x_t.nbytes + s.pred_x0.nbytes for s in loose) / 2**20
+    print(f"sampling steps alive: {len(steps)}; held by {counts}; by none of these: {len(loose)} ({size:.1f} MB)")
+    ignore = {id(steps), id(loose), id(held)}
+    for step in loose[:samples]:
+        print("  " + " <- ".join(["PipelineStep"] + holder_chain(step, set(ignore))))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warm", type=int, default=100, help="sessions before tracing starts")
     parser.add_argument("--sessions", type=int, default=250, help="sessions traced")
     parser.add_argument("--port", type=int, default=7915)
     parser.add_argument("--top", type=int, default=12, help="source lines to print")
+    parser.add_argument("--holders", action="store_true", help="then say who keeps the runs' steps alive")
+    parser.add_argument("--run-cache-mb", type=float, help="the finished runs' cache budget (default: the app's)")
     args = parser.parse_args()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from gradio_client import Client
 
     import app
 
+    if args.run_cache_mb is not None:
+        from tabs import shared_runs
+
+        shared_runs.RUNS.cache_bytes = int(args.run_cache_mb * 2**20)
     demo = app.build_demo()
     demo.launch(server_name="127.0.0.1", server_port=args.port, prevent_thread_lock=True, **app.LAUNCH_OPTIONS)
     app.warm_up()
@@ -78,6 +135,8 @@ def main() -> None:
     for stat in growth[:args.top]:
         frame = stat.traceback[0]
         print(f"  {stat.size_diff / 2**20:7.2f} MB in {stat.count_diff:6d} blocks  {frame.filename}:{frame.lineno}")
+    if args.holders:
+        report_holders()
     os._exit(0)  # the server's threads are not ours to join
 
 

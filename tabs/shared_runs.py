@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
@@ -323,7 +324,7 @@ class SharedCalls:
         while True:
             with self._lock:
                 held = self._results.get(key)
-                if held is not None and held[0] is owner:
+                if held is not None and same_owner(held[0], owner):
                     self._results.move_to_end(key)
                     self.stats["shared"] += 1
                     return held[1]
@@ -352,10 +353,18 @@ class SharedCalls:
             self._results.pop(key, None)
 
 
+def same_owner(held, owner) -> bool:
+    """Whether a kept result belongs to ``owner``: the same object, or weak references to one live object."""
+    if isinstance(held, weakref.ref) and isinstance(owner, weakref.ref):
+        return held() is not None and held() is owner()
+    return held is owner
+
+
 class SharedPictures:
     """Pictures drawn from shared steps, drawn once for every listener (the ``maxsize`` newest kept).
 
-    Keyed by the step object itself (kept alive with its picture, so its id is not reused)
+    Keyed by the step (its id, with a weak reference to it: a kept picture does not keep the
+    step's arrays alive, 0.5 MB for 16 glyphs, and a later step that reuses the id is drawn anew)
     and a kind ("frame", "player", ...), or by a hashable ``key`` (:meth:`by_key`, e.g. a
     request's arguments). Listeners asking at once wait for the one drawing (:class:`SharedCalls`).
     """
@@ -365,7 +374,7 @@ class SharedPictures:
         self.stats = self._calls.stats  # {"computed": drawn, "shared": handed out again}
 
     def __call__(self, step, kind: str, draw: Callable[[], object]):
-        return self._calls((id(step), kind), draw, owner=step)
+        return self._calls((id(step), kind), draw, owner=weakref.ref(step))
 
     def by_key(self, key: tuple, draw: Callable[[], object]):
         """``draw()`` once per equal ``key``."""

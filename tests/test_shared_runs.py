@@ -8,8 +8,11 @@ and get the same pictures.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
+import weakref
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
@@ -200,9 +203,17 @@ def test_every_listener_and_a_replay_show_the_same_frames():
     assert 3 <= len(shown) <= 20  # 41 steps of 10 ms, one frame per 50 ms at most (and the last)
 
 
+@dataclass(frozen=True)
+class Step:
+    """A stand-in for the pipeline's steps: frozen, holding arrays."""
+
+    index: int
+    x_t: np.ndarray | None = None
+
+
 def test_a_picture_of_a_shared_step_is_drawn_once():
     pictures, drawn = shared_runs.SharedPictures(maxsize=2), []
-    steps = [SimpleNamespace(index=i) for i in range(3)]
+    steps = [Step(i) for i in range(3)]
 
     def draw(step):
         drawn.append(step.index)
@@ -217,8 +228,22 @@ def test_a_picture_of_a_shared_step_is_drawn_once():
     assert drawn == [0, 0, 1, 0]
 
 
+def test_a_kept_picture_does_not_keep_its_step_alive():
+    pictures, drawn = shared_runs.SharedPictures(), []
+    step = Step(0, np.zeros((16, 64, 64), np.float32))
+    assert pictures(step, "player", lambda: drawn.append(0) or "picture 0") == "picture 0"
+    gone, old_id = weakref.ref(step), id(step)
+    del step
+    gc.collect()
+    assert gone() is None  # the picture is kept, the step's arrays are not
+    newer = Step(1, np.zeros(1, np.float32))
+    key_clash = id(newer) == old_id  # CPython may reuse the id: the picture must still be drawn anew
+    assert pictures(newer, "player", lambda: drawn.append(1) or "picture 1") == "picture 1"
+    assert drawn == [0, 1], key_clash
+
+
 def test_students_asking_for_a_picture_at_once_wait_for_one_drawing():
-    pictures, drawn, step = shared_runs.SharedPictures(), [], SimpleNamespace(index=0)
+    pictures, drawn, step = shared_runs.SharedPictures(), [], Step(0)
     gate = threading.Event()
 
     def draw():
