@@ -41,13 +41,9 @@ def container_sizes(demo) -> dict[str, int]:
 
 
 def describe(obj) -> str:
-    """A short name for a referrer: its type, and its size or function name."""
+    """A short name for a referrer: its type, and its size for a container."""
     kind = type(obj).__name__
-    if isinstance(obj, (dict, list, tuple, set)):
-        return f"{kind}[{len(obj)}]"
-    if isinstance(obj, types.FrameType):
-        return f"frame {obj.f_code.co_name} ({obj.f_code.co_filename.rsplit('/', 2)[-1]}:{obj.f_lineno})"
-    return kind
+    return f"{kind}[{len(obj)}]" if isinstance(obj, (dict, list, tuple, set)) else kind
 
 
 def holder_chain(obj, ignore: set[int], depth: int = 6) -> list[str]:
