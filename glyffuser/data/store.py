@@ -176,10 +176,13 @@ def load_glyphs(path: str | Path = GLYPHS_FILE) -> Glyphs:
 
 
 def trained_on_extension_a(record: dict) -> bool:
-    """Whether a model's training record (``config.extra``, its chain of runs) used a ``--data`` file
-    with Extension A (``python -m glyffuser.data build --extension-a``)."""
+    """Whether a model's training record (``config.extra``, its chain of runs, and the records of
+    the checkpoints it averages, ``averaged``) used a ``--data`` file with Extension A
+    (``python -m glyffuser.data build --extension-a``)."""
     while record:
         if record.get("train_config", {}).get("data"):
+            return True
+        if any(trained_on_extension_a(source.get("record") or {}) for source in record.get("averaged", ())):
             return True
         record = record.get("init") or {}
     return False
