@@ -12,7 +12,7 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from tabs import common, explain, validate
+from tabs import common, explain, shared_runs, validate
 from tabs.player import PlayerFrames, frame_player
 from viz.pictures import model_picture
 
@@ -52,6 +52,8 @@ ROW_GRID = 120  # density grid of the small panels
 PICKS = ("明", "草", "鸟")  # always ringed on the map, beside the chosen glyph
 RING_SHARES = (1 - np.exp(-0.5), 1 - np.exp(-2.0))  # mass of a 2-D Gaussian within 1 and 2 sd
 DEFAULTS = ("锂", 250, "cosine", 0)
+STEPS_KEPT = 128  # slider results kept for every student (about 0.1 MB each: the map's bitmap, the curves)
+SHARED_STEPS = shared_runs.SharedCalls(STEPS_KEPT)
 EXAMPLES = [["锂", 250, "cosine", 0], ["锂", 250, "linear", 0], ["明", 500, "cosine", 3], ["草", 900, "linear", 1]]
 
 
@@ -103,6 +105,11 @@ class NoisingTab:
                 schedule_figure(curves, name, t),
                 dataset_figure(cloud, grid_x, grid_y, density, t, abar, picks), caption)
 
+    def _shared_step(self, row: int, t: int, name: str, seed: int):
+        """:meth:`_step`, computed once for every request with the same arguments (a class told
+        "move t to 500" asks the same thing thirty times); the newest results are kept."""
+        return SHARED_STEPS((row, t, name, seed), lambda: self._step(row, t, name, seed))
+
     @validate.guarded("Noising the glyph")
     def noising_step(self, character, t, schedule, seed):
         """The glyph and the map at step ``t``: the fast update behind the slider.
@@ -110,7 +117,7 @@ class NoisingTab:
         Returns:
             (x_t picture, ε picture, ᾱ/SNR figure, noised-map figure, Markdown caption).
         """
-        return self._step(*self._inputs(character, t, schedule, seed))
+        return self._shared_step(*self._inputs(character, t, schedule, seed))
 
     @validate.guarded("Noising the glyph")
     def noise_glyph(self, character, t, schedule, seed):
@@ -135,7 +142,7 @@ class NoisingTab:
             (s, noise_points(points, sched, s, seed), noised_density(points, abar, h, max_size=ROW_GRID))
             for s, abar in zip(STRIP_STEPS, chain.alphas_cumprod)
         ]
-        return (*self._step(row, t, name, seed), strip, dataset_row_figure(panels))
+        return (*self._shared_step(row, t, name, seed), strip, dataset_row_figure(panels))
 
     def play_frames(self, character, schedule, seed):
         """The glyph at :data:`PLAY_STEPS` (t from 0 to 999) with one ε, for the frame player.

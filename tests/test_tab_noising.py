@@ -134,3 +134,16 @@ def test_player_frames_run_t_from_0_to_999_with_one_noise(tab):
     expected = np.round(255 * (1 - np.clip((chain.x_t[0] + 1) / 2, 0, 1)))
     assert value["captions"][50].startswith("t = 500,") and np.abs(frame - expected).max() <= 1
     assert tab.play_frames("", "linear", 2) == {"__type__": "update"}  # half typed: the player stays as it is
+
+
+def test_a_class_moving_the_slider_to_one_t_computes_it_once(tab):
+    """Thirty students told "move t to 500" get one computation, handed out again; another t, its own."""
+    noising.SHARED_STEPS.forget((resources.glyphs().index_of("锂"), 517, "cosine", 0))
+    before = dict(noising.SHARED_STEPS.stats)
+    first = tab.noising_step("锂", 517, "cosine", 0)
+    again = [tab.noising_step("锂", 517.0, "cosine", 0) for _ in range(3)]  # equal after validation
+    assert all(a[3] is first[3] and a[4] == first[4] for a in again)
+    assert noising.SHARED_STEPS.stats["computed"] == before["computed"] + 1
+    assert noising.SHARED_STEPS.stats["shared"] == before["shared"] + 3
+    other = tab.noising_step("锂", 518, "cosine", 0)
+    assert other[4] != first[4] and "t = 518" in other[4]
