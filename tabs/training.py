@@ -133,6 +133,9 @@ def describe_logs(config: dict) -> list[LogInfo]:
                   f"for w up to {w_max:g} instead")
     if extra.get("init"):
         about += "; it started from an earlier model's weights, whose training this log does not show"
+    if extra.get("averaged"):
+        about += (f"; the shipped weights are the mean of {len(extra['averaged'])} checkpoints of this line of runs "
+                  "(this run's last and earlier ones it continued from), not this run's last weights alone")
     label = "shipped model, loss on v" + (f" (batch {batch:,})" if batch else "")
     logs.append(LogInfo("loss.csv", label, about, True, not share))
     return logs

@@ -46,6 +46,7 @@ def test_bad_averages_say_why(models, weights, message):
 def test_the_cli_keeps_every_sources_record(tmp_path, capsys):
     save_model(_model(0), tmp_path / "late", extra={"steps": 30, "train_config": {"data": "data/glyphs64_exta.npz"}})
     save_model(_model(1), tmp_path / "early", extra={"steps": 20, "train_config": {"data": ""}})
+    (tmp_path / "late" / "loss.csv").write_text("step,epoch,loss\n10,0.1,0.2\n")
     main([str(tmp_path / "late"), str(tmp_path / "early"), "--out", str(tmp_path / "soup"), "--dtype", "float32"])
     soup = load_model(tmp_path / "soup")  # its checksum written and verified
     extra = soup.config.extra
@@ -54,3 +55,4 @@ def test_the_cli_keeps_every_sources_record(tmp_path, capsys):
     assert trained_on_extension_a(extra)
     assert trained_on_extension_a({"train_config": {}, "averaged": [{"record": {"train_config": {"data": "x"}}}]})
     assert json.loads(capsys.readouterr().out)["out"] == str(tmp_path / "soup")
+    assert (tmp_path / "soup" / "loss.csv").read_text() == (tmp_path / "late" / "loss.csv").read_text()

@@ -94,6 +94,8 @@ def test_a_self_guided_run_is_described_as_its_own_log():
     assert info.own and info.file == "loss.csv" and not info.target_is_v and "30%" in info.about
     (plain,) = describe_logs({"extra": {"train_config": {"batch_size": 256}}})
     assert plain.own and plain.target_is_v and "batch 256" in plain.label
+    (averaged,) = describe_logs({"extra": {"train_config": {"batch_size": 64}, "averaged": [{}, {}, {}]}})
+    assert "mean of 3 checkpoints" in averaged.about and "not this run's last weights alone" in averaged.about
 
 
 def test_loss_plot_has_one_labelled_line_per_log(training_tab):

@@ -7,7 +7,8 @@ weighted mean is a model too, one that can keep what each run learned::
 
 The checkpoints must have the same :class:`~glyffuser.model.unet.ModelConfig` network. The
 result keeps the first checkpoint's training record (``config.json``'s ``extra``: give the one
-trained last first) and adds ``extra.averaged``: each source's folder, weight and own record.
+trained last first) and its loss logs, and adds ``extra.averaged``: each source's folder, weight
+and own record.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from pathlib import Path
 
 import torch
 
+from glyffuser.data.store import atomic_write
 from glyffuser.model.unet import GlyphUNet, load_model, save_model
 
+LOGS = ("loss.csv", "distill_loss.csv")  # the first checkpoint's logs, kept beside the result
 NETWORK_FIELDS = ("image_size", "patch", "block_out_channels", "down_block_types", "up_block_types",
                   "layers_per_block", "attention_heads", "norm_num_groups", "text_dim",
                   "text_in_time_embedding", "prediction_type", "guidance_embedding", "schedule")
@@ -66,7 +69,12 @@ def main(argv: list[str] | None = None) -> None:
     sources = [{"model": str(folder), "weight": w / sum(weights), "record": m.config.extra}
                for folder, w, m in zip(args.models, weights, models)]
     result.config.extra = dict(models[0].config.extra, averaged=sources)
-    save_model(result, Path(args.out), dtype=getattr(torch, args.dtype))
+    out = Path(args.out)
+    save_model(result, out, dtype=getattr(torch, args.dtype))
+    for log in LOGS:
+        source = Path(args.models[0]) / log
+        if source.exists():
+            atomic_write(out / log, lambda tmp: tmp.write_bytes(source.read_bytes()))
     print(json.dumps({"out": args.out, "averaged": [{k: s[k] for k in ("model", "weight")} for s in sources]}))
 
 
