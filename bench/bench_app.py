@@ -1,6 +1,8 @@
-"""Time the explorer: start-up, and the response to the t sliders of the noising and score tabs.
+"""Time the explorer: start-up, and the response to the score tab's t slider and the noising tab's views.
 
-Four numbers per slider endpoint, over t = 0, 50, ..., 950 after one warm-up call:
+(The noising tab's t slider is drawn in the browser and sends nothing; ``/noise_glyph`` is what
+the server draws when the glyph, schedule or seed change, here at each t.) Four numbers per
+endpoint, over t = 0, 50, ..., 950 after one warm-up call:
 
 * function: the tab function alone (validation, maths, figure objects);
 * process: ``Blocks.process_api`` for one event of an open session: pre-processing, the
@@ -79,7 +81,7 @@ def main() -> None:
 
     noising, score = NoisingTab(resources), ScoreTab(resources)
     endpoints = {
-        "noising_step": (noising.noising_step, lambda t: ["锂", t, "cosine", 0]),
+        "noise_glyph": (noising.noise_glyph, lambda t: ["锂", t, "cosine", 0]),
         "score_field": (score.score_field, lambda t: [t, "cosine", 21]),
         "glyph_details": (lambda c: None, lambda t: [""]),
     }

@@ -10,7 +10,8 @@ Prints:
   function alone and the client's round trip;
 * the whole animation: ``/sample`` of 16 glyphs x 120 steps, alone on the server;
 * two visitors: while one client samples, a second calls a light data-tab endpoint
-  (``/noising_step``, the t slider of "Forward noising") and a third asks for a one-step
+  (``/noise_glyph``, "Forward noising" drawn for a glyph; its t slider is drawn in the
+  browser and calls nothing) and a third asks for a one-step
   picture; their latencies are printed beside the same calls on an idle server. The
   light call is timed to the server's answer (the outputs' data, pictures as addresses,
   which a browser then fetches side by side); its time with ``gradio_client`` fetching
@@ -33,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_ARGS = ("gold", "dpm", 120, 3.0, 0, 16)
 FIRST_FRAME_ARGS = ("gold", "dpm", 3, 3.0, 0, 16)
-LIGHT_API, LIGHT_ARGS = "/noising_step", ("锂", 300, "cosine", 0)
+LIGHT_API, LIGHT_ARGS = "/noise_glyph", ("锂", 300, "cosine", 0)
 RUNS = 5
 
 

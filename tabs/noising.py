@@ -1,8 +1,10 @@
 """Tab 3, "Forward noising": a glyph and the whole map, noised to any step t.
 
+The t slider is drawn in the browser (tabs/noising_live.py): moving it sends nothing.
+
 API:
-    /noising_step(character, t, schedule, seed) -> (x_t, ε, schedule figure, dataset figure, caption)
-    /noise_glyph(character, t, schedule, seed) -> the five above + (strip figure, dataset row figure)
+    /noise_glyph(character, t, schedule, seed) -> (x_t, ε, schedule figure, dataset figure,
+        live panel: the caption at t and what the browser draws any t from, strip figure, dataset row figure)
     /random_character() -> a character of the dataset
     /noising_frames(character, schedule, seed) -> the frame player's value: x_t at t = 0, 10, ..., 990, 999
 """
@@ -13,6 +15,7 @@ import gradio as gr
 import numpy as np
 
 from tabs import common, explain, shared_runs, validate
+from tabs.noising_live import live_panel, live_value
 from tabs.player import PlayerFrames, frame_player
 from viz.pictures import model_picture
 
@@ -50,10 +53,11 @@ PLAY_STEPS = np.r_[np.arange(0, 1000, 10), 999]  # the player's 101 frames: t = 
 STEP_GRID = 150  # density grid of the large panel (>= 3.7 steps per kernel sd: under 1% error)
 ROW_GRID = 120  # density grid of the small panels
 PICKS = ("明", "草", "鸟")  # always ringed on the map, beside the chosen glyph
-RING_SHARES = (1 - np.exp(-0.5), 1 - np.exp(-2.0))  # mass of a 2-D Gaussian within 1 and 2 sd
 DEFAULTS = ("锂", 250, "cosine", 0)
-STEPS_KEPT = 128  # slider results kept for every student (about 0.1 MB each: the map's bitmap, the curves)
+STEPS_KEPT = 128  # views at one t kept for every student (about 0.1 MB each: the map's bitmap, the curves)
 SHARED_STEPS = shared_runs.SharedCalls(STEPS_KEPT)
+LIVE_KEPT = 8  # the live panel's arrays per glyph, schedule and seed (about 0.3 MB each)
+SHARED_LIVE = shared_runs.SharedCalls(LIVE_KEPT)
 EXAMPLES = [["锂", 250, "cosine", 0], ["锂", 250, "linear", 0], ["明", 500, "cosine", 3], ["草", 900, "linear", 1]]
 
 
@@ -77,7 +81,7 @@ class NoisingTab:
     def _step(self, row: int, t: int, name: str, seed: int):
         from glyffuser.diffusion.forward import glyph_x0, noise_chain
         from glyffuser.distributions.mapflow import noise_points, noised_density
-        from viz.noising import abar_text, dataset_figure, schedule_figure
+        from viz.noising import dataset_figure, schedule_figure, step_caption
 
         sched = self.res.schedule(name)
         x0 = glyph_x0(self.res.glyphs().images[row])  # (64, 64)
@@ -90,42 +94,47 @@ class NoisingTab:
         picks = self._picks(row, points, cloud)
 
         curves = {n: self.res.schedule(n).alphas_cumprod.numpy() for n in common.SCHEDULES}
-        signal, noise = np.sqrt(abar), np.sqrt(1 - abar)
-        caption = (
-            f"**t = {t}**, {name} schedule: ᾱₜ = {abar_text(abar)}, so "
-            f"$\\mathbf{{x}}_t = {signal:.3f}\\,\\mathbf{{x}}_0 + {noise:.3f}\\,\\boldsymbol\\varepsilon$: "
-            f"the noise added is {noise:.3f} ε, of standard deviation {noise:.3f} (ε is shown clipped to ±1); "
-            f"signal-to-noise ratio "
-            f"{abar / (1 - abar):.3g}. On the map, {', '.join(p[0] for p in picks)}: ○ the clean point x₀, "
-            f"• the mean √ᾱₜ x₀ of q(x_t | x₀), rings at 1 and 2 sd ({noise:.3g} and {2 * noise:.3g}) holding "
-            f"{100 * RING_SHARES[0]:.0f}% and {100 * RING_SHARES[1]:.0f}% of it, × the point's own x_t."
-        )
-        # 64 x 64 pictures, enlarged by the browser (pixelated): cheap to encode on every slider move.
+        caption = step_caption(t, name, abar, [p[0] for p in picks])
+        live = dict(SHARED_LIVE((row, name, seed), lambda: self._live(row, name, seed)), t=t, caption=caption)
+        # 64 x 64 pictures, enlarged by the browser (pixelated).
         return (model_picture(chain.x_t[0], scale=1), model_picture(chain.noise, scale=1),
                 schedule_figure(curves, name, t),
-                dataset_figure(cloud, grid_x, grid_y, density, t, abar, picks), caption)
+                dataset_figure(cloud, grid_x, grid_y, density, t, abar, picks), live)
+
+    def _live(self, row: int, name: str, seed: int) -> dict:
+        """What the browser draws any t of this glyph, schedule and seed from (:func:`live_value`)."""
+        from glyffuser.diffusion.forward import glyph_x0, noise_chain, standard_normal
+        from glyffuser.distributions.mapflow import MAP_EXTENT
+        from viz import noising as views
+        from viz.raster import colormap_lut
+
+        glyphs = self.res.glyphs()
+        x0 = glyph_x0(glyphs.images[row])
+        points = self.res.standard_map()
+        rows = [row] + [glyphs.index_of(c) for c in PICKS if glyphs.index_of(c) != row]
+        return live_value(
+            key=f"{row}/{name}/{seed}", t=0, caption="", schedule=name,
+            alphas_cumprod=self.res.schedule(name).alphas_cumprod.numpy(),
+            x0=x0.numpy(), noise=noise_chain(x0, self.res.schedule(name), [0], seed).noise,
+            points=points, points_noise=standard_normal(points.shape, seed).numpy(),
+            picks=[(str(glyphs.chars[r]), r) for r in rows], bandwidth=self.res.map_bandwidth(), extent=MAP_EXTENT,
+            grid_max=STEP_GRID, pixels=views.DATASET_PIXELS, lut=colormap_lut(views.DENSITY_SCALE),
+            point_rgb=views.POINT_RGB, point_alpha=views.POINT_ALPHA, density_top=views.DENSITY_TOP,
+            ring_vertices=views.RING_VERTICES)
 
     def _shared_step(self, row: int, t: int, name: str, seed: int):
-        """:meth:`_step`, computed once for every request with the same arguments (a class told
-        "move t to 500" asks the same thing thirty times); the newest results are kept."""
+        """:meth:`_step`, computed once for every request with the same arguments (a class opening
+        the tab asks the same thing thirty times); the newest results are kept."""
         return SHARED_STEPS((row, t, name, seed), lambda: self._step(row, t, name, seed))
 
     @validate.guarded("Noising the glyph")
-    def noising_step(self, character, t, schedule, seed):
-        """The glyph and the map at step ``t``: the fast update behind the slider.
-
-        Returns:
-            (x_t picture, ε picture, ᾱ/SNR figure, noised-map figure, Markdown caption).
-        """
-        return self._shared_step(*self._inputs(character, t, schedule, seed))
-
-    @validate.guarded("Noising the glyph")
     def noise_glyph(self, character, t, schedule, seed):
-        """Everything in the tab: :meth:`noising_step` plus the strip and the row of panels.
+        """Everything in the tab: the views at ``t``, and the strip and the row of panels.
 
         Returns:
-            The five outputs of :meth:`noising_step`, then (strip figure of the glyph at
-            t = 0, 100, 250, 500, 750, 999; figure of the noised map at those steps).
+            (x_t picture, ε picture, ᾱ/SNR figure, noised-map figure, the live panel's value:
+            the caption at ``t`` and what the browser draws every other t from, strip figure
+            of the glyph at t = 0, 100, 250, 500, 750, 999, figure of the noised map at those steps).
         """
         from glyffuser.diffusion.forward import glyph_x0, noise_chain
         from glyffuser.distributions.mapflow import noise_points, noised_density
@@ -188,26 +197,23 @@ def build_tab(resources) -> None:
                 t = common.timestep_slider(DEFAULTS[1], elem_id="noising-t")
                 schedule = common.schedule_radio(DEFAULTS[2])
                 seed = common.seed_number(DEFAULTS[3], label="noise seed")
-                caption = common.note()
+                live = live_panel()
                 player = frame_player("noising-player", "x_t from t = 0 to 999 plays here.", follows="noising-t")
             x_t = common.picture("x_t", elem_id="noising-xt", height=280, width=280)
             noise = common.picture("ε ~ N(0, I)", height=280, width=280)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
-                schedule_plot = common.plot()
+                schedule_plot = common.plot(elem_id="noising-schedule")
             with gr.Column(scale=2, min_width=300):
                 strip_plot = common.plot()
         with gr.Row(equal_height=False):
             with gr.Column(scale=2):
-                dataset_plot = common.plot()
+                dataset_plot = common.plot(elem_id="noising-map")
             with gr.Column(scale=3):
                 row_plot = common.plot()
 
         inputs = [character, t, schedule, seed]
-        step_outputs = [x_t, noise, schedule_plot, dataset_plot, caption]
-        all_outputs = [*step_outputs, strip_plot, row_plot]
-        gr.on(triggers=common.moved(t), fn=tab.noising_step, inputs=inputs, outputs=step_outputs,
-              api_name="noising_step", preprocess=False, trigger_mode="always_last", show_progress="hidden")
+        all_outputs = [x_t, noise, schedule_plot, dataset_plot, live, strip_plot, row_plot]
         gr.on(triggers=[character.submit, schedule.input, seed.submit], fn=tab.noise_glyph, inputs=inputs,
               outputs=all_outputs, api_name="noise_glyph", preprocess=False, trigger_mode="always_last")
         pick.click(tab.random_character, inputs=None, outputs=character, api_name="random_character").then(

@@ -88,10 +88,11 @@ def test_glyph_details_and_samples(call):
     assert cards.count("<figure") == 12 and cards.count("data:image/png;base64,") == 12 and next_seed == 8
 
 
-def test_noising_step_changes_with_t(call):
-    first = call("/noising_step", "锂", 100, "cosine", 0)
-    second = call("/noising_step", "锂", 800, "cosine", 0)
-    x_a, eps_a, schedule_plot, dataset_plot, caption = first
+def test_noise_glyph_changes_with_t(call):
+    first = call("/noise_glyph", "锂", 100, "cosine", 0)
+    second = call("/noise_glyph", "锂", 800, "cosine", 0)
+    x_a, eps_a, schedule_plot, dataset_plot, live = first[:5]
+    caption = live["caption"]
     x_b, eps_b = second[:2]
     assert picture(x_a).shape == (64, 64)
     assert not np.array_equal(picture(x_a), picture(x_b))  # more noise
@@ -113,7 +114,7 @@ def test_noise_glyph_and_random_character(call):
     assert len(plotly_figure(out[6])["layout"]["images"]) == 12  # 6 steps x (points, density)
     char = call("/random_character")
     assert isinstance(char, str) and len(char) == 1
-    assert call("/noise_glyph", char, 10, "cosine", 0)[4].startswith("**t = 10**")
+    assert call("/noise_glyph", char, 10, "cosine", 0)[4]["caption"].startswith("<strong>t = 10</strong>")
 
 
 def test_score_field(call):
@@ -156,7 +157,7 @@ def test_light_events_answer_during_long_work(client, call):
     deadline = time.monotonic() + 60
     while long_job.status().code.name not in ("PROCESSING", "ITERATING", "PROGRESS") and time.monotonic() < deadline:
         threading.Event().wait(0.05)  # poll the job's state, not a fixed sleep
-    call("/noising_step", "锂", 300, "cosine", 0, timeout=60)
+    call("/noise_glyph", "锂", 300, "cosine", 0, timeout=60)
     assert not long_job.done(), "the light event waited for the long one"
     long_job.cancel()
 
@@ -191,17 +192,17 @@ HOSTILE = [
     ("/random_glyphs", (-5,), "seed must be between"),
     ("/random_glyphs", ("abc",), "seed must be a number"),
     # tab 3
-    ("/noising_step", ("锂", -5, "cosine", 0), "t must be between 0 and 999"),
-    ("/noising_step", ("锂", 1e9, "cosine", 0), "t must be between 0 and 999"),
-    ("/noising_step", ("锂", "abc", "cosine", 0), "t must be a number"),
-    ("/noising_step", ("锂", None, "cosine", 0), "t must be a number"),
-    ("/noising_step", ("锂", 12.5, "cosine", 0), "whole number"),
-    ("/noising_step", ("锂", 100, "quadratic", 0), "schedule must be one of"),
-    ("/noising_step", ("锂", 100, "cosine", 2**40), "seed must be between"),
-    ("/noising_step", ("../../etc/passwd", 100, "cosine", 0), "exactly one Chinese character"),
-    ("/noising_step", (LONG, 100, "cosine", 0), "too long"),
-    ("/noising_step", (None, 100, "cosine", 0), "must be text"),
-    ("/noising_step", ("", 100, "cosine", 0), "empty"),
+    ("/noise_glyph", ("锂", -5, "cosine", 0), "t must be between 0 and 999"),
+    ("/noise_glyph", ("锂", 1e9, "cosine", 0), "t must be between 0 and 999"),
+    ("/noise_glyph", ("锂", "abc", "cosine", 0), "t must be a number"),
+    ("/noise_glyph", ("锂", None, "cosine", 0), "t must be a number"),
+    ("/noise_glyph", ("锂", 12.5, "cosine", 0), "whole number"),
+    ("/noise_glyph", ("锂", 100, "quadratic", 0), "schedule must be one of"),
+    ("/noise_glyph", ("锂", 100, "cosine", 2**40), "seed must be between"),
+    ("/noise_glyph", ("../../etc/passwd", 100, "cosine", 0), "exactly one Chinese character"),
+    ("/noise_glyph", (LONG, 100, "cosine", 0), "too long"),
+    ("/noise_glyph", (None, 100, "cosine", 0), "must be text"),
+    ("/noise_glyph", ("", 100, "cosine", 0), "empty"),
     ("/noise_glyph", ("锂", 1000, "cosine", 0), "t must be between 0 and 999"),
     ("/noise_glyph", ("a", 100, "cosine", 0), "not in the dataset"),
     # tab 4

@@ -82,7 +82,7 @@ def test_example_fill_still_fills(app_server):
 
 @pytest.mark.parametrize("api_name, args, message", [
     ("/joint_density", (10**400, 0), "y₁ must be between -3 and 4, got a whole number of about 401 digits"),
-    ("/noising_step", ("锂", 10**400, "cosine", 0), "t must be between 0 and 999"),
+    ("/noise_glyph", ("锂", 10**400, "cosine", 0), "t must be between 0 and 999"),
     ("/fit_gaussian", (0, 1, 100, 10**400), "seed must be between 0 and 2147483647"),
     ("/one_step", ("gold", 3.0, -(10**400)), "seed must be between"),
 ])

@@ -112,7 +112,6 @@ def test_noising_tab_slider_changes_the_picture(page):
     picture = panel.locator("#noising-xt img")
     expect(picture).to_be_visible()
     before = picture.get_attribute("src")
-    before_bytes = page.request.get(before).body()
 
     # Drag the slider's handle from its position to three quarters of the track.
     track = panel.locator("#noising-t input[type=range]")
@@ -126,7 +125,7 @@ def test_noising_tab_slider_changes_the_picture(page):
 
     page.wait_for_function("([el, old]) => el.getAttribute('src') !== old", arg=[picture.element_handle(), before])
     after = picture.get_attribute("src")
-    assert page.request.get(after).body() != before_bytes
+    assert after.startswith("data:image/png;base64,")  # drawn in the browser (tests/test_browser_noising.py)
     value = int(panel.locator("#noising-t input[type=number]").input_value())
     assert 650 <= value <= 850
     expect(panel.get_by_text(f"t = {value}").first).to_be_visible()

@@ -16,10 +16,10 @@ def page(app_server):
 
 
 def test_a_light_event_returns_the_tabs_outputs(page):
-    x_t, noise, schedule, dataset, caption = page.call("/noising_step", "锂", 250, "cosine", 0)
+    x_t, noise, schedule, dataset, live, strip, row = page.call("/noise_glyph", "锂", 250, "cosine", 0)
     assert x_t["path"].endswith(".png") and noise["path"].endswith(".png")
-    assert schedule["type"] == dataset["type"] == "plotly"
-    assert caption.startswith("**t = 250**, cosine schedule")
+    assert schedule["type"] == dataset["type"] == row["type"] == "plotly" and strip["type"] == "matplotlib"
+    assert live["caption"].startswith("<strong>t = 250</strong>, cosine schedule")
 
 
 def test_a_run_streams_frames_before_it_completes_and_the_session_keeps_it(page):
@@ -33,4 +33,4 @@ def test_a_run_streams_frames_before_it_completes_and_the_session_keeps_it(page)
 
 def test_a_bad_value_fails_with_the_apps_message(page):
     with pytest.raises(EventFailed, match="t must be between 0 and 999, got -5"):
-        page.call("/noising_step", "锂", -5, "cosine", 0)
+        page.call("/noise_glyph", "锂", -5, "cosine", 0)

@@ -3,6 +3,7 @@ and the bitmaps, against glyffuser.diffusion.schedule and independent references
 
 from __future__ import annotations
 
+import base64
 import re
 
 import numpy as np
@@ -11,7 +12,7 @@ import scipy.stats
 
 from glyffuser.diffusion.schedule import NoiseSchedule
 from tabs import noising, resources
-from viz.noising import abar_text, strip_figure
+from viz.noising import RING_SHARES, abar_text, strip_figure
 from viz.raster import pixel_of, splat_points
 
 
@@ -52,7 +53,8 @@ def test_intro_states_the_t_convention_with_the_schedules_numbers():
 
 
 def test_caption_and_title_at_t0_read_the_true_abar(tab):
-    x_t, eps, schedule_plot, dataset_plot, caption = tab.noising_step("锂", 0, "cosine", 0)
+    x_t, eps, schedule_plot, dataset_plot, live = tab.noise_glyph("锂", 0, "cosine", 0)[:5]
+    caption = live["caption"]
     assert "ᾱₜ = 0.99996" in caption and "ᾱ = 1" not in caption
     assert dataset_plot.layout.title.text.endswith("ᾱ = 0.99996")
     sd = np.sqrt(1 - float(NoiseSchedule.create("cosine").alphas_cumprod[0]))
@@ -72,8 +74,8 @@ def test_strip_titles_read_the_true_abar():
 
 def test_rings_hold_the_stated_shares(tab):
     # Mass of a 2-D standard normal within radius k is the chi-square(2) cdf at k².
-    np.testing.assert_allclose(noising.RING_SHARES, scipy.stats.chi2(2).cdf([1.0, 4.0]), rtol=1e-12)
-    caption = tab.noising_step("明", 250, "cosine", 0)[4]
+    np.testing.assert_allclose(RING_SHARES, scipy.stats.chi2(2).cdf([1.0, 4.0]), rtol=1e-12)
+    caption = tab.noise_glyph("明", 250, "cosine", 0)[4]["caption"]
     shares = [int(s) for s in re.findall(r"holding (\d+)% and (\d+)%", caption)[0]]
     assert shares == [39, 86]
     sd = np.sqrt(1 - float(NoiseSchedule.create("cosine").alphas_cumprod[250]))
@@ -81,7 +83,7 @@ def test_rings_hold_the_stated_shares(tab):
 
 
 def test_picked_points_are_the_glyph_and_the_fixed_ones(tab):
-    fig = tab.noising_step("明", 500, "linear", 3)[3]
+    fig = tab.noise_glyph("明", 500, "linear", 3)[3]
     x0 = next(tr for tr in fig.data if tr.name == "x0")
     assert list(x0.text) == ["明", "草", "鸟"]  # the chosen glyph, not repeated
     points = resources.standard_map()
@@ -136,14 +138,36 @@ def test_player_frames_run_t_from_0_to_999_with_one_noise(tab):
     assert tab.play_frames("", "linear", 2) == {"__type__": "update"}  # half typed: the player stays as it is
 
 
-def test_a_class_moving_the_slider_to_one_t_computes_it_once(tab):
-    """Thirty students told "move t to 500" get one computation, handed out again; another t, its own."""
-    noising.SHARED_STEPS.forget((resources.glyphs().index_of("锂"), 517, "cosine", 0))
+def test_a_class_opening_the_tab_computes_its_views_once(tab):
+    """Thirty students opening the tab (or told "t = 517, press Enter") get one computation, handed out again."""
+    row = resources.glyphs().index_of("锂")
+    noising.SHARED_STEPS.forget((row, 517, "cosine", 0))
     before = dict(noising.SHARED_STEPS.stats)
-    first = tab.noising_step("锂", 517, "cosine", 0)
-    again = [tab.noising_step("锂", 517.0, "cosine", 0) for _ in range(3)]  # equal after validation
+    first = tab.noise_glyph("锂", 517, "cosine", 0)
+    again = [tab.noise_glyph("锂", 517.0, "cosine", 0) for _ in range(3)]  # equal after validation
     assert all(a[3] is first[3] and a[4] == first[4] for a in again)
     assert noising.SHARED_STEPS.stats["computed"] == before["computed"] + 1
     assert noising.SHARED_STEPS.stats["shared"] == before["shared"] + 3
-    other = tab.noising_step("锂", 518, "cosine", 0)
-    assert other[4] != first[4] and "t = 518" in other[4]
+    other = tab.noise_glyph("锂", 518, "cosine", 0)
+    assert other[4]["caption"] != first[4]["caption"] and "t = 518" in other[4]["caption"]
+    assert other[4]["points"] is first[4]["points"]  # the arrays the browser draws from: one copy per glyph
+
+
+def test_the_live_panel_carries_what_the_server_draws_from(tab):
+    """The browser redraws every t from these arrays (tests/test_browser_noising.py compares the pictures)."""
+    from glyffuser.diffusion.forward import glyph_x0, noise_chain
+    from glyffuser.distributions.mapflow import noise_points
+
+    live = tab.noise_glyph("明", 300, "linear", 5)[4]
+    decode = lambda text: np.frombuffer(base64.b64decode(text), dtype="<f4")  # noqa: E731
+    row = resources.glyphs().index_of("明")
+    schedule = resources.schedule("linear")
+    chain = noise_chain(glyph_x0(resources.glyphs().images[row]), schedule, [300], 5)
+    np.testing.assert_array_equal(decode(live["noise"]).reshape(64, 64), chain.noise)
+    x_t = np.sqrt(live["abar"][300]) * decode(live["x0"]) + np.sqrt(1 - live["abar"][300]) * decode(live["noise"])
+    np.testing.assert_allclose(x_t.reshape(64, 64), chain.x_t[0], atol=1e-5)
+    points = decode(live["points"]).reshape(-1, 2)
+    cloud = np.sqrt(live["abar"][300]) * points + np.sqrt(1 - live["abar"][300]) * decode(live["points_noise"]).reshape(-1, 2)
+    np.testing.assert_allclose(cloud, noise_points(resources.standard_map(), schedule, 300, 5), atol=1e-5)
+    assert live["t"] == 300 and live["schedule"] == "linear" and [p[0] for p in live["picks"]] == ["明", "草", "鸟"]
+    assert len(live["abar"]) == 1000 and len(live["lut"]) == 768

@@ -11,6 +11,8 @@ slider that redraws one each time soon runs out.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import plotly.graph_objects as go
 from matplotlib.figure import Figure
@@ -22,6 +24,7 @@ SCHEDULE_COLORS = {"linear": "#4e79a7", "cosine": "#e15759"}
 POINT_RGB, POINT_ALPHA = (20, 30, 60), 0.35
 PICK_COLOR = "#d62728"
 DENSITY_SCALE = "Blues"
+DENSITY_TOP = 0.85  # share of the colormap the density's peak reaches (keeps dark points visible)
 DATASET_PIXELS = 420  # side of the large map's bitmap
 ROW_PIXELS = 160  # side of each small panel's bitmap
 RING_VERTICES = 49  # polygon of a drawn circle
@@ -42,6 +45,29 @@ def abar_text(abar: float) -> str:
     if abar < 1e-3:
         return f"{abar:.2g}"
     return f"{abar:.4g}"
+
+
+RING_SHARES = (1 - np.exp(-0.5), 1 - np.exp(-2.0))  # mass of a 2-D Gaussian within 1 and 2 sd
+
+
+def step_caption(t: int, name: str, abar: float, labels: list[str]) -> str:
+    """The caption of step ``t`` as HTML (``tabs/noising.js`` writes the same words in the browser).
+
+    Args:
+        t: the timestep.
+        name: the schedule's name.
+        abar: ᾱ_t.
+        labels: the characters ringed on the map.
+    """
+    signal, noise = np.sqrt(abar), np.sqrt(1 - abar)
+    return (
+        f"<strong>t = {t}</strong>, {html.escape(name)} schedule: ᾱₜ = {abar_text(abar)}, so "
+        f"<em>x</em>ₜ = {signal:.3f} <em>x</em>₀ + {noise:.3f} ε: the noise added is {noise:.3f} ε, of standard "
+        f"deviation {noise:.3f} (ε is shown clipped to ±1); signal-to-noise ratio {abar / (1 - abar):.3g}. "
+        f"On the map, {', '.join(html.escape(label) for label in labels)}: ○ the clean point x₀, • the mean √ᾱₜ x₀ "
+        f"of q(xₜ | x₀), rings at 1 and 2 sd ({noise:.3g} and {2 * noise:.3g}) holding "
+        f"{100 * RING_SHARES[0]:.0f}% and {100 * RING_SHARES[1]:.0f}% of it, × the point's own xₜ."
+    )
 
 
 def schedule_figure(alphas_cumprod: dict[str, np.ndarray], chosen: str, t: int) -> go.Figure:
@@ -135,9 +161,9 @@ def map_bitmap(points_t: np.ndarray | None, density: np.ndarray | None, lo: floa
         ``(size, size, 3)`` uint8 over ``[lo, hi]²``.
     """
     if density is not None and points_t is not None:
-        return shaded_points(density, points_t, lo, hi, size, DENSITY_SCALE, color=POINT_RGB, alpha=POINT_ALPHA,
+        return shaded_points(density, points_t, lo, hi, size, DENSITY_SCALE, DENSITY_TOP, POINT_RGB, POINT_ALPHA,
                              radius=radius)
-    rgb = density_rgb(density, size, DENSITY_SCALE) if density is not None else np.full((size, size, 3), 255, np.uint8)
+    rgb = density_rgb(density, size, DENSITY_SCALE, DENSITY_TOP) if density is not None else np.full((size, size, 3), 255, np.uint8)
     if points_t is not None:
         rgb = splat_points(rgb, points_t, lo, hi, color=POINT_RGB, alpha=POINT_ALPHA, radius=radius)
     return rgb
