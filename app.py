@@ -22,7 +22,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from tabs import cache_files, deep_link, endpoints, housekeeping, resources
+from tabs import cache_files, common, deep_link, endpoints, housekeeping, resources
 
 # In learning order. Model tabs are optional modules.
 TAB_MODULES = (
@@ -134,7 +134,9 @@ def warm_up() -> None:
 
     Run in the background once the server answers; the loaders are the cached ones of
     ``tabs.resources``, so a request arriving meanwhile waits for the same load. Two tiny
-    samples record the model's graphs (with w, and without), about a second each.
+    samples record the model's graphs (with w, and without), about a second each; then the
+    views every page opens with are computed once (``tabs.common.opening``), and the Sampling
+    tab's default run.
     """
     log = logging.getLogger(__name__)
     try:
@@ -149,6 +151,9 @@ def warm_up() -> None:
         for guidance in (3.0, 1.0):
             pipe.first_step("gold", n=2, steps=2, guidance=guidance)
         log.info("model loaded and traced")
+        for view in common.OPENINGS:
+            view()
+        log.info("the views a page opens with are computed")
         precompute_default_sample(pipe)
         log.info("the Sampling tab's default run is cached")
     except Exception:  # noqa: BLE001 - the tabs report the same failure to the user

@@ -5,12 +5,13 @@ connects: thirty of them took more CPU than the server they were testing (85 aga
 CPU-seconds for the same-request class). A :class:`PageClient` talks to the queue as the page
 does: it loads the page's config once, keeps a heartbeat open (so the server sees the page
 close), posts each event to ``queue/join`` and reads that event's messages from the session's
-stream, blocking, with no polling.
+stream, blocking, with no polling. The events a page fires when it opens are listed in
+``on_load`` (a browser posts them at once; :meth:`PageClient.call` runs one).
 
 Usage::
 
     page = PageClient("http://127.0.0.1:7860/")
-    page.call("/noising_step", "锂", 250, "cosine", 0)      # outputs of the last message
+    page.call("/noise_glyph", "锂", 250, "cosine", 0)       # outputs of the last message
     for message in page.stream("/sample", "gold", "dpm", 120, 3.0, 0, 16):
         ...                                                   # {"msg": "estimation" | "process_generating" | ...}
     page.close()
@@ -40,11 +41,20 @@ class PageClient:
         config.raise_for_status()
         config = config.json()
         kinds = {c["id"]: c.get("type") for c in config["components"]}
-        self.events = {}  # "/api_name" -> (event id, is each input a State)
+        shown = {c["id"]: (c.get("props") or {}).get("value") for c in config["components"]}
+        self.events = {}  # "/api_name" -> (event id, is each input a State, each input's value on the opened page)
+        self.on_load = []  # "/api_name" of each event the page fires when it opens, and of those they chain
+        opening = set()  # their ids
         for number, dep in enumerate(config["dependencies"]):
             if dep.get("api_name"):
                 self.events["/" + dep["api_name"]] = (dep.get("id", number),
-                                                      [kinds.get(i) == "state" for i in dep["inputs"]])
+                                                      [kinds.get(i) == "state" for i in dep["inputs"]],
+                                                      [shown.get(i) for i in dep["inputs"]])
+                loads = any(target[1] == "load" for target in dep.get("targets", []))
+                if loads or (dep.get("trigger_after") is not None and dep["trigger_after"] in opening):
+                    opening.add(dep.get("id", number))
+                    if dep.get("backend_fn", True):  # not the page's own scripts
+                        self.on_load.append("/" + dep["api_name"])
         self._closed = threading.Event()
         self._heartbeat = threading.Thread(target=self._beat, daemon=True)
         self._heartbeat.start()
@@ -87,14 +97,15 @@ class PageClient:
         raise EventFailed(f"event {fn_index}: the stream ended before the event completed")
 
     def stream(self, api_name: str, *args) -> Iterator[dict]:
-        """Run the event named ``api_name`` with the values of its non-State inputs; yield its messages.
+        """Run the event named ``api_name`` with the values of its non-State inputs (those left out: their
+        values on the opened page); yield its messages.
 
         Raises:
             EventFailed: the post was refused or the event failed (with the server's message).
         """
-        fn_index, states = self.events[api_name]
+        fn_index, states, shown = self.events[api_name]
         values = iter(args)
-        data = [None if state else next(values) for state in states]  # the server keeps State values
+        data = [None if state else next(values, value) for state, value in zip(states, shown)]  # the server keeps States
         for message in self.messages(fn_index, data):
             if message.get("msg") == "process_completed" and not message.get("success", False):
                 output = message.get("output") or {}

@@ -205,9 +205,8 @@ def build_tab(resources) -> None:
 
         common.on_load(lambda: tab.joint_density(*DENSITY_DEFAULTS), [density_plot, density_caption],
                        api_name="joint_density_initial")
-        gr.on(triggers=None, fn=lambda: tab.embed_prompt(ONE_STEP_DEFAULTS[0]), inputs=None, outputs=embed_outputs,
-              api_name="embed_prompt_initial", api_visibility="undocumented", show_progress="minimal",
-              **model_common.MODEL_EVENTS).success(
-            lambda: tab.one_step(*ONE_STEP_DEFAULTS), inputs=None, outputs=step_outputs,
-            api_name="one_step_initial", api_visibility="undocumented", show_progress="minimal",
+        common.on_load(lambda: tab.embed_prompt(ONE_STEP_DEFAULTS[0]), embed_outputs, api_name="embed_prompt_initial",
+                       **model_common.MODEL_EVENTS).success(
+            common.opening(lambda: tab.one_step(*ONE_STEP_DEFAULTS), step_outputs, "one_step_initial"), inputs=None,
+            outputs=step_outputs, api_name="one_step_initial", api_visibility="undocumented", show_progress="minimal",
             **model_common.MODEL_EVENTS)

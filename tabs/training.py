@@ -347,13 +347,11 @@ def build_tab(resources) -> None:
         examples.load_input_event.then(tab.training_example, inputs=inputs, outputs=outputs,
                                        api_name="training_example_example", api_visibility="undocumented",
                                        preprocess=False, **model_common.MODEL_EVENTS)
-        gr.on(triggers=None, fn=tab.loss_curve, inputs=None, outputs=loss_plot, api_name="loss_curve",
-              show_progress="hidden")
-        gr.on(triggers=None, fn=tab.unet_diagram, inputs=None, outputs=unet_plot, api_name="unet_diagram",
-              show_progress="hidden")
-        gr.on(triggers=None, fn=lambda: tab.training_example(*DEFAULTS), inputs=None, outputs=outputs,
-              api_name="training_example_initial", api_visibility="undocumented", show_progress="minimal",
-              **model_common.MODEL_EVENTS)
-        gr.on(triggers=None, fn=lambda: tab.late_guesses(DEFAULTS[0], DEFAULTS[1]), inputs=None,
-              outputs=[guesses_plot, guesses_caption_md], api_name="late_guesses_initial",
-              api_visibility="undocumented", show_progress="minimal", **model_common.MODEL_EVENTS)
+        common.on_load(tab.loss_curve, [loss_plot], api_name="loss_curve", api_visibility="public",
+                       show_progress="hidden")
+        common.on_load(tab.unet_diagram, [unet_plot], api_name="unet_diagram", api_visibility="public",
+                       show_progress="hidden")
+        common.on_load(lambda: tab.training_example(*DEFAULTS), outputs, api_name="training_example_initial",
+                       **model_common.MODEL_EVENTS)
+        common.on_load(lambda: tab.late_guesses(DEFAULTS[0], DEFAULTS[1]), [guesses_plot, guesses_caption_md],
+                       api_name="late_guesses_initial", **model_common.MODEL_EVENTS)
