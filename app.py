@@ -22,7 +22,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from tabs import cache_files, common, deep_link, endpoints, housekeeping, resources
+from tabs import cache_files, deep_link, endpoints, housekeeping, opening, resources
 
 # In learning order. Model tabs are optional modules.
 TAB_MODULES = (
@@ -118,6 +118,7 @@ def build_demo() -> gr.Blocks:
             for module in available_tabs():
                 links.update(module.build_tab(resources) or {})
         link_buttons(tabs, links)
+        opening.opening_event()  # what each tab shows when the page opens, in one event
         deep_link.install(tabs)  # the address carries the tab and its settings; "Share this view" copies it
     # api_open=False: /gradio_api/run/<name> refuses queued events, so nothing runs beside the queue
     demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
@@ -135,7 +136,7 @@ def warm_up() -> None:
     Run in the background once the server answers; the loaders are the cached ones of
     ``tabs.resources``, so a request arriving meanwhile waits for the same load. Two tiny
     samples record the model's graphs (with w, and without), about a second each; then the
-    views every page opens with are computed once (``tabs.common.opening``), and the Sampling
+    views every page opens with are computed once (``tabs.opening``), and the Sampling
     tab's default run.
     """
     log = logging.getLogger(__name__)
@@ -151,8 +152,7 @@ def warm_up() -> None:
         for guidance in (3.0, 1.0):
             pipe.first_step("gold", n=2, steps=2, guidance=guidance)
         log.info("model loaded and traced")
-        for view in common.OPENINGS:
-            view()
+        opening.warm_up()
         log.info("the views a page opens with are computed")
         precompute_default_sample(pipe)
         log.info("the Sampling tab's default run is cached")

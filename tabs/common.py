@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import gradio as gr
@@ -68,47 +67,6 @@ SEED_FIELD_MAX = 2**31 - 1 - 64
 
 def seed_number(value: int = 0, label: str = "seed") -> gr.Number:
     return gr.Number(value=value, label=label, precision=0, minimum=0, maximum=SEED_FIELD_MAX)
-
-
-OPENINGS: list[Callable[[], object]] = []  # every opening view of the built page (tabs.common.opening)
-
-
-def opening(fn: Callable, outputs: Sequence[gr.components.Component], name: str) -> Callable[[], object]:
-    """``fn()`` (a view at the tab's defaults) computed once for every page that opens.
-
-    Every page opening the app asks for the same defaults: a class of thirty would compute each
-    view thirty times (1.4 CPU-seconds a page before). The first page computes it (pages
-    asking meanwhile wait for it), figures already serialised (``gr.Plot``'s PNG or JSON), and
-    every later page gets the same outputs. A failure is not kept. The app's warm-up computes
-    them all (:data:`OPENINGS`) before the first page opens.
-    """
-    from tabs import shared_runs
-
-    outputs = list(outputs)
-
-    def compute():
-        values = fn()
-        single = len(outputs) == 1
-        values = [values] if single else list(values)
-        values = [component.postprocess(value) if isinstance(component, gr.Plot) and value is not None else value
-                  for component, value in zip(outputs, values)]
-        return values[0] if single else tuple(values)
-
-    view = lambda: shared_runs.OPENING((name,), compute)  # noqa: E731
-    OPENINGS.append(view)
-    return view
-
-
-def on_load(fn: Callable, outputs: Sequence[gr.components.Component], api_name: str, **options):
-    """Fill ``outputs`` when the page opens with ``fn()`` (which uses the defaults), computed once
-    for every page (:func:`opening`). Returns the event (for ``.then``).
-
-    The event is kept out of the API page (it only repeats a documented one with the
-    default values) but stays callable by name; ``options`` go to ``gr.on``.
-    """
-    options = {"api_visibility": "undocumented", "show_progress": "minimal", **options}
-    return gr.on(triggers=None, fn=opening(fn, outputs, api_name), inputs=None, outputs=list(outputs),
-                 api_name=api_name, **options)
 
 
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "assets" / "model"

@@ -13,7 +13,7 @@ import numpy as np
 
 from glyffuser.distributions.mixture import default_mixture
 from glyffuser.images import grid
-from tabs import common, explain, model_common, shared_runs, validate
+from tabs import common, explain, model_common, opening, shared_runs, validate
 from viz.conditioning import embedding_figure, joint_density_figure
 
 TITLE = "7 · Conditioning"
@@ -203,10 +203,9 @@ def build_tab(resources) -> None:
             tab.one_step, inputs=step_inputs, outputs=step_outputs, api_name="one_step_example",
             api_visibility="undocumented", preprocess=False, **model_common.MODEL_EVENTS)
 
-        common.on_load(lambda: tab.joint_density(*DENSITY_DEFAULTS), [density_plot, density_caption],
+        opening.on_load(lambda: tab.joint_density(*DENSITY_DEFAULTS), [density_plot, density_caption],
                        api_name="joint_density_initial")
-        common.on_load(lambda: tab.embed_prompt(ONE_STEP_DEFAULTS[0]), embed_outputs, api_name="embed_prompt_initial",
-                       **model_common.MODEL_EVENTS).success(
-            common.opening(lambda: tab.one_step(*ONE_STEP_DEFAULTS), step_outputs, "one_step_initial"), inputs=None,
-            outputs=step_outputs, api_name="one_step_initial", api_visibility="undocumented", show_progress="minimal",
-            **model_common.MODEL_EVENTS)
+        opening.on_load(lambda: tab.embed_prompt(ONE_STEP_DEFAULTS[0]), embed_outputs, api_name="embed_prompt_initial",
+                        **model_common.MODEL_EVENTS)
+        opening.on_load(lambda: tab.one_step(*ONE_STEP_DEFAULTS), step_outputs, api_name="one_step_initial",
+                        **model_common.MODEL_EVENTS)

@@ -12,7 +12,7 @@ import math
 import gradio as gr
 import numpy as np
 
-from tabs import common, explain, validate
+from tabs import common, explain, opening, validate
 
 TITLE = "1 · Learning a distribution"
 
@@ -132,4 +132,4 @@ def build_tab(resources) -> None:
         gr.Examples(EXAMPLES, inputs=inputs, outputs=outputs, fn=fit_gaussian, run_on_click=True,
                     cache_examples=False, api_name="fit_gaussian_example", preprocess=False,
                     label="Try: few samples, many samples, a shifted and a wide Gaussian")
-        common.on_load(lambda: fit_gaussian(*DEFAULTS), outputs, api_name="fit_gaussian_initial")
+        opening.on_load(lambda: fit_gaussian(*DEFAULTS), outputs, api_name="fit_gaussian_initial")

@@ -12,7 +12,7 @@ import gradio as gr
 import numpy as np
 
 from glyffuser.data.lookup import definition_mask, find, radical_name, radical_symbol, random_rows, top_radicals
-from tabs import common, explain, validate
+from tabs import common, explain, opening, validate
 from viz.pictures import ink_picture
 
 TITLE = "2 · The glyph data"
@@ -267,5 +267,5 @@ def build_tab(resources) -> None:
         gr.Examples(EXAMPLES, inputs=map_inputs, outputs=map_outputs, fn=tab.glyph_map, run_on_click=True,
                     cache_examples=False, api_name="glyph_map_example", preprocess=False,
                     label="Try: a character, 明 and 草 on the two families, five waters, a word, a word on radicals")
-        common.on_load(lambda: (*tab.glyph_map(*DEFAULTS), *tab.random_glyphs(0), tab.structure_text()),
+        opening.on_load(lambda: (*tab.glyph_map(*DEFAULTS), *tab.random_glyphs(0), tab.structure_text()),
                        [*map_outputs, sample_cards, sample_seed, structure], api_name="glyph_map_initial")

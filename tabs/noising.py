@@ -14,7 +14,7 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from tabs import common, explain, shared_runs, validate
+from tabs import common, explain, opening, shared_runs, validate
 from tabs.noising_live import live_panel, live_value
 from tabs.player import PlayerFrames, frame_player
 from viz.pictures import model_picture
@@ -223,9 +223,9 @@ def build_tab(resources) -> None:
         gr.Examples(EXAMPLES, inputs=inputs, outputs=all_outputs, fn=tab.noise_glyph, run_on_click=True,
                     cache_examples=False, api_name="noise_glyph_example", preprocess=False,
                     label="Try: 锂 under both schedules, then other glyphs and steps")
-        common.on_load(lambda: tab.noise_glyph(*DEFAULTS), all_outputs, api_name="noise_glyph_initial")
+        opening.on_load(lambda: tab.noise_glyph(*DEFAULTS), all_outputs, api_name="noise_glyph_initial")
         gr.on(triggers=[character.change, schedule.change, seed.change], fn=tab.play_frames,
               inputs=[character, schedule, seed], outputs=player, api_name="noising_frames", preprocess=False,
               trigger_mode="always_last", show_progress="hidden")
-        common.on_load(lambda: tab.play_frames(DEFAULTS[0], DEFAULTS[2], DEFAULTS[3]), [player],
+        opening.on_load(lambda: tab.play_frames(DEFAULTS[0], DEFAULTS[2], DEFAULTS[3]), [player],
                        api_name="noising_frames_initial")

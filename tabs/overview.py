@@ -11,7 +11,7 @@ import importlib.util
 
 import gradio as gr
 
-from tabs import common, explain, validate
+from tabs import common, explain, opening, validate
 from viz.pictures import model_picture
 
 TITLE = "5 · Overview"
@@ -242,7 +242,7 @@ def build_tab(resources) -> dict:
         gr.Examples(EXAMPLES, inputs=inputs, outputs=[chain_plot, caption], fn=tab.overview_chain,
                     run_on_click=True, cache_examples=False, api_name="overview_chain_example",
                     preprocess=False, label="Try: other steps, the linear schedule, another glyph")
-        common.on_load(lambda: tab.overview_chain(*DEFAULTS), [chain_plot, caption], api_name="overview_chain_initial")
-        common.on_load(lambda: tab.overview_posterior(DEFAULTS[0], OTHER, *DEFAULTS[1:]),
+        opening.on_load(lambda: tab.overview_chain(*DEFAULTS), [chain_plot, caption], api_name="overview_chain_initial")
+        opening.on_load(lambda: tab.overview_posterior(DEFAULTS[0], OTHER, *DEFAULTS[1:]),
                        [posterior_plot, posterior_caption], api_name="overview_posterior_initial")
     return links

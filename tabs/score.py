@@ -15,7 +15,7 @@ from html import escape
 import gradio as gr
 import numpy as np
 
-from tabs import common, explain, score_live, validate
+from tabs import common, explain, opening, score_live, validate
 from tabs.player import PlayerFrames, frame_player
 
 TITLE = "4 · Score field"
@@ -259,4 +259,4 @@ def build_tab(resources) -> None:
         gr.Examples(EXAMPLES, inputs=field_inputs, outputs=field_outputs, fn=tab.score_field,
                     run_on_click=True, cache_examples=False, api_name="score_field_example", preprocess=False,
                     label="Try: almost clean, a little noise, mostly noise, the linear schedule near the end")
-        common.on_load(lambda: tab.score_field(*DEFAULTS), field_outputs, api_name="score_field_initial")
+        opening.on_load(lambda: tab.score_field(*DEFAULTS), field_outputs, api_name="score_field_initial")

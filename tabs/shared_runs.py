@@ -387,7 +387,7 @@ CALLS = SharedCalls()
 PICTURES = SharedPictures()
 PLAYER_FRAMES = SharedPictures(PLAYER_FRAMES_KEPT)
 RESULTS = SharedCalls(RESULTS_KEPT)
-OPENING = SharedCalls(OPENING_KEPT)  # the views every opening page asks for (tabs.common.opening)
+OPENING = SharedCalls(OPENING_KEPT)  # the views every opening page asks for (tabs.opening)
 
 
 def iter_steps(pipe, **args) -> Iterator:

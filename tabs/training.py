@@ -18,7 +18,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from tabs import common, explain, model_common, validate
+from tabs import common, explain, model_common, opening, validate
 from viz.training import example_figure, guesses_figure, loss_curve_figure
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "model"
@@ -347,11 +347,11 @@ def build_tab(resources) -> None:
         examples.load_input_event.then(tab.training_example, inputs=inputs, outputs=outputs,
                                        api_name="training_example_example", api_visibility="undocumented",
                                        preprocess=False, **model_common.MODEL_EVENTS)
-        common.on_load(tab.loss_curve, [loss_plot], api_name="loss_curve", api_visibility="public",
+        opening.on_load(tab.loss_curve, [loss_plot], api_name="loss_curve", api_visibility="public",
                        show_progress="hidden")
-        common.on_load(tab.unet_diagram, [unet_plot], api_name="unet_diagram", api_visibility="public",
+        opening.on_load(tab.unet_diagram, [unet_plot], api_name="unet_diagram", api_visibility="public",
                        show_progress="hidden")
-        common.on_load(lambda: tab.training_example(*DEFAULTS), outputs, api_name="training_example_initial",
+        opening.on_load(lambda: tab.training_example(*DEFAULTS), outputs, api_name="training_example_initial",
                        **model_common.MODEL_EVENTS)
-        common.on_load(lambda: tab.late_guesses(DEFAULTS[0], DEFAULTS[1]), [guesses_plot, guesses_caption_md],
+        opening.on_load(lambda: tab.late_guesses(DEFAULTS[0], DEFAULTS[1]), [guesses_plot, guesses_caption_md],
                        api_name="late_guesses_initial", **model_common.MODEL_EVENTS)

@@ -278,3 +278,4 @@ def test_a_place_given_up_unread_cancels_its_run():
     waiting.close()  # the student left before their run began
     assert [s.index for s, _, _ in first][-1] == 100
     assert pipe.order == [0] and runs.stats["cancelled"] == 1
+
