@@ -25,7 +25,7 @@ HOSTILE = [10**400, None, [1, 2], {"a": 1}, "\x00\x01\x1b", "x" * 10_000, "../..
            1e9, "12"]  # the commonest failures first, for --values
 CHEAP = {"steps": 1, "count": 1, "n": 20, "particles": 10, "points": 2, "arrows": 5}
 UNDOCUMENTED = {  # events the API page leaves out but a client may call
-    "/fit_gaussian_initial": [], "/glyph_map_initial": [], "/noise_glyph_initial": [], "/score_field_initial": [],
+    "/opening": [], "/fit_gaussian_initial": [], "/glyph_map_initial": [], "/noise_glyph_initial": [], "/score_field_initial": [],
     "/overview_chain_initial": [], "/overview_posterior_initial": [], "/training_example_initial": [],
     "/late_guesses_initial": [], "/joint_density_initial": [], "/embed_prompt_initial": [], "/one_step_initial": [],
 }
