@@ -12,8 +12,8 @@ measured) and waits for its warm-up, or uses ``--url``. Three scenarios (``--sce
 * ``different``: each student asks for a different prompt within the window. Prints when
   each finished against the sum of single runs, whether they finished in arrival order,
   and how many saw their queue position while waiting.
-* ``sessions``: new sessions one after the other, each with a sampling run; prints the
-  server's RSS and the cache folder's size as they go.
+* ``sessions``: new sessions one after the other, each opening the page and asking for a
+  sampling run; prints the server's RSS and the cache folder's size as they go.
 
 The simulated students run on the same machine as the server, so they are kept light: they
 read every streamed message but do not download the pictures it names (a browser would, at
@@ -291,6 +291,8 @@ def scenario_sessions(server: Server, opts) -> None:
     for k in range(opts.sessions):
         client = PageClient(server.url)
         try:
+            for api in client.on_load:  # the page opens
+                tally.timed(client, "opening", api)
             sample(client, ("gold", "ddim", opts.steps, 3.0, k, opts.count), tally)
         finally:
             client.close()

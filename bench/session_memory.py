@@ -4,7 +4,8 @@ Runs the app in this process (so it can look inside), opens ``--warm`` sessions 
 small sampling run, then traces Python allocations (``tracemalloc``, one frame) while
 ``--sessions`` more do the same, and prints the resident memory every 50 sessions, the growth of
 Gradio's per-session containers and the source lines whose allocations grew most. Each session
-is a new ``gradio_client`` that asks for its own seed, so every run is computed and kept: the
+is a new page (``bench.page_client``: it opens the app's page, firing its opening events, then asks
+for a run of its own seed), so every run is computed and kept: the
 growth is what the bounded caches (finished runs, session state) take until they are full,
 plus what is not bounded.
 
@@ -90,9 +91,8 @@ def main() -> None:
     parser.add_argument("--run-cache-mb", type=float, help="the finished runs' cache budget (default: the app's)")
     args = parser.parse_args()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from gradio_client import Client
-
     import app
+    from bench.page_client import PageClient
 
     if args.run_cache_mb is not None:
         from tabs import shared_runs
@@ -104,11 +104,13 @@ def main() -> None:
     url = f"http://127.0.0.1:{args.port}/"
 
     def session(seed: int) -> None:
-        client = Client(url, verbose=False, download_files=False)
+        page = PageClient(url)
         try:
-            client.submit("gold", "ddim", 3, 3.0, seed, 2, api_name="/sample").result(timeout=120)
+            for api in page.on_load:
+                page.call(api)
+            page.call("/sample", "gold", "ddim", 3, 3.0, seed, 2)
         finally:
-            client.close()
+            page.close()
 
     start = time.perf_counter()
     for k in range(args.warm):
@@ -123,7 +125,7 @@ def main() -> None:
         if (k + 1) % 50 == 0:
             print(f"  {k + 1} sessions: RSS {rss_mb():.0f} MB", flush=True)
     after = rss_mb()
-    ignore = [tracemalloc.Filter(False, pattern) for pattern in ("*tracemalloc*", "*gradio_client*", "*httpx*", "*httpcore*")]
+    ignore = [tracemalloc.Filter(False, pattern) for pattern in ("*tracemalloc*", "*page_client*", "*httpx*", "*httpcore*")]
     growth = tracemalloc.take_snapshot().filter_traces(ignore).compare_to(first.filter_traces(ignore), "lineno")
     print(f"after {args.warm + args.sessions} sessions ({time.perf_counter() - start:.0f} s): RSS {after:.0f} MB, "
           f"{(after - before) / args.sessions:.3f} MB a session, {container_sizes(demo)}")
