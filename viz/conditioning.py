@@ -66,8 +66,8 @@ def joint_density_figure(x: np.ndarray, y: np.ndarray, joint: np.ndarray, p_x: n
     fig = make_subplots(rows=2, cols=2, shared_xaxes=True, shared_yaxes=True,
                         column_widths=[0.78, 0.22], row_heights=[0.32, 0.68],
                         horizontal_spacing=0.02, vertical_spacing=0.03)
-    fig.add_trace(go.Contour(x=x, y=y, z=joint, colorscale=JOINT_SCALE, showscale=False, ncontours=16,
-                             line=dict(width=0.7, color="rgba(60,80,120,0.5)"), name="p(x, y)",
+    fig.add_trace(go.Contour(x=x, y=y, z=np.asarray(joint, np.float32), colorscale=JOINT_SCALE, showscale=False,
+                             ncontours=16, line=dict(width=0.7, color="rgba(60,80,120,0.5)"), name="p(x, y)",
                              hovertemplate="x %{x:.2f}, y %{y:.2f}<br>p(x, y) %{z:.3f}<extra></extra>"),
                   row=2, col=1)
     fig.add_trace(go.Scatter(x=x, y=p_x, mode="lines", name="p(x)", line=dict(color=MARGINAL_COLOR, width=2)),
