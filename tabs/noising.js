@@ -50,7 +50,8 @@
       `<em>x</em>ₜ = ${signal.toFixed(3)} <em>x</em>₀ + ${noise.toFixed(3)} ε: the noise added is ${noise.toFixed(3)} ε, ` +
       `of standard deviation ${noise.toFixed(3)} (ε is shown clipped to ±1); signal-to-noise ratio ` +
       `${fmtG(abar / (1 - abar), 3)}. On the map, ${labels}: ○ the clean point x₀, • the mean √ᾱₜ x₀ of q(xₜ | x₀), ` +
-      `rings at 1 and 2 sd (${fmtG(noise, 3)} and ${fmtG(2 * noise, 3)}) holding 39% and 86% of it, × the point's own xₜ.`;
+      `rings at 1 and 2 sd (${fmtG(noise, 3)} and ${fmtG(2 * noise, 3)}) holding ${v.ring_shares[0]}% and ` +
+      `${v.ring_shares[1]}% of it, × the point's own xₜ.`;
   }
 
   // viz.pictures.model_picture of x_t = √ᾱ x0 + √(1 − ᾱ) ε, as a PNG data URI.

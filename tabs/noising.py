@@ -120,7 +120,7 @@ class NoisingTab:
             picks=[(str(glyphs.chars[r]), r) for r in rows], bandwidth=self.res.map_bandwidth(), extent=MAP_EXTENT,
             grid_max=STEP_GRID, pixels=views.DATASET_PIXELS, lut=colormap_lut(views.DENSITY_SCALE),
             point_rgb=views.POINT_RGB, point_alpha=views.POINT_ALPHA, density_top=views.DENSITY_TOP,
-            ring_vertices=views.RING_VERTICES)
+            ring_vertices=views.RING_VERTICES, ring_shares=views.RING_SHARES)
 
     def _shared_step(self, row: int, t: int, name: str, seed: int):
         """:meth:`_step`, computed once for every request with the same arguments (a class opening

@@ -39,7 +39,7 @@ def floats(values: np.ndarray) -> str:
 def live_value(*, key: str, t: int, caption: str, schedule: str, alphas_cumprod: np.ndarray, x0: np.ndarray, noise: np.ndarray,
                points: np.ndarray, points_noise: np.ndarray, picks: list[tuple[str, int]], bandwidth: float,
                extent: float, grid_max: int, pixels: int, lut: np.ndarray, point_rgb: tuple, point_alpha: float,
-               density_top: float, ring_vertices: int) -> dict:
+               density_top: float, ring_vertices: int, ring_shares: tuple[float, float]) -> dict:
     """The live panel's value: what the browser needs to draw the tab at any t.
 
     Args:
@@ -54,7 +54,7 @@ def live_value(*, key: str, t: int, caption: str, schedule: str, alphas_cumprod:
         grid_max: most density grid nodes per axis; ``pixels``: side of the map's bitmap.
         lut: ``(256, 3)`` uint8 colours of the density; ``density_top``: share of them the peak reaches.
         point_rgb, point_alpha: colour and opacity of one point's dot.
-        ring_vertices: vertices of a drawn circle.
+        ring_vertices: vertices of a drawn circle; ring_shares: the mass within 1 and 2 sd (shown in %).
     """
     size = int(np.asarray(x0).shape[-1])
     return dict(
@@ -63,4 +63,5 @@ def live_value(*, key: str, t: int, caption: str, schedule: str, alphas_cumprod:
         picks=[[label, int(row)] for label, row in picks], bandwidth=float(bandwidth), extent=float(extent),
         grid_max=int(grid_max), pixels=int(pixels), lut=np.asarray(lut, np.uint8).ravel().tolist(),
         point=[*map(int, point_rgb), float(point_alpha)], top=float(density_top), ring_vertices=int(ring_vertices),
+        ring_shares=[f"{100 * share:.0f}" for share in ring_shares],
     )
