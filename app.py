@@ -94,8 +94,8 @@ def open_tab(tab_id: str):
     return gr.Tabs(selected=tab_id)
 
 
-def link_buttons(tabs: gr.Tabs, links: dict, showing: opening.Showing) -> None:
-    """Wire each button of ``links`` ({button: tab id}) to open its tab (and send its views, if the page lacks them).
+def link_buttons(tabs: gr.Tabs, links: dict) -> None:
+    """Wire each button of ``links`` ({button: tab id}) to open its tab.
 
     Selecting a tab is a server update (``gr.Tabs(selected=...)``), which works whether or
     not the tab's button is on screen; it waits only for its own concurrency slots, so a busy
@@ -103,7 +103,7 @@ def link_buttons(tabs: gr.Tabs, links: dict, showing: opening.Showing) -> None:
     """
     for button, tab_id in links.items():
         button.click(lambda tab_id=tab_id: open_tab(tab_id), inputs=None, outputs=tabs,
-                     api_visibility="private", show_progress="hidden").then(**showing.event(tab_id))
+                     api_visibility="private", show_progress="hidden")
 
 
 def build_demo() -> gr.Blocks:
@@ -117,9 +117,9 @@ def build_demo() -> gr.Blocks:
         with gr.Tabs(overflow_behavior="wrap", elem_id="course-tabs") as tabs:
             for module in available_tabs():
                 links.update(module.build_tab(resources) or {})
-        showing = opening.opening_event(tabs)  # each tab's views, sent the first time the page shows it
-        link_buttons(tabs, links, showing)
-        deep_link.install(tabs, showing)  # the address carries the tab and its settings; "Share this view" copies it
+        link_buttons(tabs, links)
+        opening.opening_event()  # what each tab shows when the page opens, in one event
+        deep_link.install(tabs)  # the address carries the tab and its settings; "Share this view" copies it
     # api_open=False: /gradio_api/run/<name> refuses queued events, so nothing runs beside the queue
     demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
     endpoints.tighten(demo)

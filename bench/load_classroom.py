@@ -4,7 +4,7 @@ Starts ``python app.py`` on 127.0.0.1 (its own Gradio cache folder, so its size 
 measured) and waits for its warm-up, or uses ``--url``. Three scenarios (``--scenario``):
 
 * ``same``: each student opens the app (a new client, which fires the events a page fires
-  when it opens), opens the noising tab, moves its slider 5 times (drawn in the browser: nothing is sent,
+  when it opens), moves the noising slider 5 times (drawn in the browser: nothing is sent,
   unless ``--slider-api`` names an event to call per move, as the app did before),
   asks for "gold" (seed 0, the Sampling tab's defaults) at a random moment within the
   window, and scrubs the result 3 times. Prints each student's time to the first streamed
@@ -196,8 +196,6 @@ def scenario_same(url: str, opts, server=None) -> None:
         try:
             for api in client.on_load:
                 tally.timed(client, "opening", api)
-            if "/show_noising" in client.events:  # the student opens the noising tab: its views come
-                tally.timed(client, "opening", "/show_noising")
             for t in moves:  # the noising slider: drawn in the browser, unless --slider-api
                 if opts.slider_api:
                     tally.timed(client, "slider", opts.slider_api, "锂", t, "cosine", 0)

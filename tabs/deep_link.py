@@ -141,11 +141,10 @@ def css_class(tab: str, key: str) -> str:
     return f"deep-{tab}-{key}"
 
 
-def install(tabs: gr.Tabs, showing=None) -> None:
+def install(tabs: gr.Tabs) -> None:
     """Add the "Share this view" button and the load event that restores a deep link.
 
-    Call inside the app's ``with gr.Blocks()`` block, after the tabs are built; ``showing``
-    (:class:`tabs.opening.Showing`) sends the restored tab's views before its controls' events fire.
+    Call inside the app's ``with gr.Blocks()`` block, after the tabs are built.
     """
     controls = find_controls(tabs)
     for (tab, key), component in controls.items():
@@ -155,20 +154,17 @@ def install(tabs: gr.Tabs, showing=None) -> None:
     config = json.dumps(client_config(controls, labels), ensure_ascii=False)
     order = list(controls)
 
-    def on_load(shown, request: gr.Request):
+    def on_load(request: gr.Request):
         query = dict(request.query_params) if request is not None else {}
         tab, values = restore(query, controls, list(labels))
         selected = gr.Tabs(selected=tab) if tab else gr.skip()
-        views = showing.show(tab, shown) if showing is not None else []  # the restored tab's views, if the page lacks them
         return [selected, *(gr.update(value=values[k]) if k in values else gr.skip() for k in order),
-                json.dumps({"tab": tab, "keys": [k for (_, k) in values]}), *views]
+                json.dumps({"tab": tab, "keys": [k for (_, k) in values]})]
 
     with gr.Row(elem_id="share-view"):
         share = gr.Button("Share this view", size="sm", elem_id="share-view-button", scale=0, min_width=160)
         restored = gr.Textbox(visible=False, elem_id="deep-link-restored")
-    views = [*showing.outputs, showing.shown] if showing is not None else []
-    gr.on(triggers=None, fn=on_load, inputs=[showing.shown] if showing is not None else [gr.State()],
-          outputs=[tabs, *(controls[k] for k in order), restored, *views],
+    gr.on(triggers=None, fn=on_load, inputs=None, outputs=[tabs, *(controls[k] for k in order), restored],
           api_visibility="private", show_progress="hidden").then(
         None, inputs=restored, outputs=None, js=JS.replace("__CONFIG__", config).replace("__ACTION__", "restore"))
     share.click(None, inputs=None, outputs=None, js=JS.replace("__CONFIG__", config).replace("__ACTION__", "share"))
