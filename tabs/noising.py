@@ -72,11 +72,15 @@ class NoisingTab:
         return (validate.character(character, glyphs), validate.timestep(t, common.NUM_STEPS),
                 validate.choice(schedule, "schedule", common.SCHEDULES), validate.seed(seed))
 
+    def _pick_rows(self, row: int) -> list[int]:
+        """Dataset rows of the ringed points: the chosen glyph, then :data:`PICKS` (without repeating it)."""
+        glyphs = self.res.glyphs()
+        return [row] + [glyphs.index_of(c) for c in PICKS if glyphs.index_of(c) != row]
+
     def _picks(self, row: int, points: np.ndarray, cloud: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
         """The chosen glyph and :data:`PICKS`: ``(character, x0 (2,), x_t (2,))`` each."""
-        glyphs = self.res.glyphs()
-        rows = [row] + [glyphs.index_of(c) for c in PICKS if glyphs.index_of(c) != row]
-        return [(str(glyphs.chars[r]), points[r], cloud[r]) for r in rows]
+        chars = self.res.glyphs().chars
+        return [(str(chars[r]), points[r], cloud[r]) for r in self._pick_rows(row)]
 
     def _step(self, row: int, t: int, name: str, seed: int):
         from glyffuser.diffusion.forward import glyph_x0, noise_chain
@@ -102,7 +106,8 @@ class NoisingTab:
                 dataset_figure(cloud, grid_x, grid_y, density, t, abar, picks), live)
 
     def _live(self, row: int, name: str, seed: int) -> dict:
-        """What the browser draws any t of this glyph, schedule and seed from (:func:`live_value`)."""
+        """What the browser draws any t of this glyph, schedule and seed from (:func:`live_value`;
+        :meth:`_step` adds the step it drew and its caption)."""
         from glyffuser.diffusion.forward import glyph_x0, noise_chain, standard_normal
         from glyffuser.distributions.mapflow import MAP_EXTENT
         from viz import noising as views
@@ -111,13 +116,11 @@ class NoisingTab:
         glyphs = self.res.glyphs()
         x0 = glyph_x0(glyphs.images[row])
         points = self.res.standard_map()
-        rows = [row] + [glyphs.index_of(c) for c in PICKS if glyphs.index_of(c) != row]
         return live_value(
-            key=f"{row}/{name}/{seed}", t=0, caption="", schedule=name,
-            alphas_cumprod=self.res.schedule(name).alphas_cumprod.numpy(),
+            key=f"{row}/{name}/{seed}", schedule=name, alphas_cumprod=self.res.schedule(name).alphas_cumprod.numpy(),
             x0=x0.numpy(), noise=noise_chain(x0, self.res.schedule(name), [0], seed).noise,
             points=points, points_noise=standard_normal(points.shape, seed).numpy(),
-            picks=[(str(glyphs.chars[r]), r) for r in rows], bandwidth=self.res.map_bandwidth(), extent=MAP_EXTENT,
+            picks=[(str(glyphs.chars[r]), r) for r in self._pick_rows(row)], bandwidth=self.res.map_bandwidth(), extent=MAP_EXTENT,
             grid_max=STEP_GRID, pixels=views.DATASET_PIXELS, lut=colormap_lut(views.DENSITY_SCALE),
             point_rgb=views.POINT_RGB, point_alpha=views.POINT_ALPHA, density_top=views.DENSITY_TOP,
             ring_vertices=views.RING_VERTICES, ring_shares=views.RING_SHARES)

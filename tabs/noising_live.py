@@ -36,15 +36,15 @@ def floats(values: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode("ascii")
 
 
-def live_value(*, key: str, t: int, caption: str, schedule: str, alphas_cumprod: np.ndarray, x0: np.ndarray, noise: np.ndarray,
+def live_value(*, key: str, schedule: str, alphas_cumprod: np.ndarray, x0: np.ndarray, noise: np.ndarray,
                points: np.ndarray, points_noise: np.ndarray, picks: list[tuple[str, int]], bandwidth: float,
                extent: float, grid_max: int, pixels: int, lut: np.ndarray, point_rgb: tuple, point_alpha: float,
                density_top: float, ring_vertices: int, ring_shares: tuple[float, float]) -> dict:
-    """The live panel's value: what the browser needs to draw the tab at any t.
+    """The live panel's value: what the browser needs to draw the tab at any t. The value shown
+    also carries ``t``, the step the server drew, and ``caption``, its caption (HTML).
 
     Args:
         key: names the glyph, schedule and seed (the browser decodes the arrays once per key).
-        t: the step the server drew; ``caption``: its caption (HTML).
         schedule: the schedule's name.
         alphas_cumprod: ``(T,)`` ᾱ of the schedule.
         x0, noise: ``(H, W)`` the glyph in model space and its ε.
@@ -58,7 +58,7 @@ def live_value(*, key: str, t: int, caption: str, schedule: str, alphas_cumprod:
     """
     size = int(np.asarray(x0).shape[-1])
     return dict(
-        key=key, t=int(t), caption=caption, schedule=schedule, abar=[float(a) for a in np.asarray(alphas_cumprod, np.float64)],
+        key=key, schedule=schedule, abar=[float(a) for a in np.asarray(alphas_cumprod, np.float64)],
         size=size, x0=floats(x0), noise=floats(noise), points=floats(points), points_noise=floats(points_noise),
         picks=[[label, int(row)] for label, row in picks], bandwidth=float(bandwidth), extent=float(extent),
         grid_max=int(grid_max), pixels=int(pixels), lut=np.asarray(lut, np.uint8).ravel().tolist(),
