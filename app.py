@@ -66,16 +66,26 @@ THEME = gr.themes.Soft(
     font_mono=["DejaVu Sans Mono", "ui-monospace", "monospace"],
 )
 # Waiting events the queue holds at most, all sessions together; one more is refused with
-# "Queue is full". A student's page fires about 13 light events when it opens, so this lets
-# a class of 30 open the app at once while bounding what a flood of API calls can pile up.
+# "Queue is full". A student's page fires two light events when it opens (tabs.opening), so
+# this lets a class open the app at once and scrub while bounding what a flood of API calls piles up.
 QUEUE_MAX_SIZE = 400
 # The app takes no files: any upload with content is refused (HTTP 413).
 MAX_UPLOAD = 0
 # Sessions whose state Gradio keeps in memory (each about 0.3 MB even without a run).
 SESSION_CAPACITY = 300
-# Run history would keep every figure (megabytes of JSON each) in the visitor's browser.
-LAUNCH_OPTIONS = dict(theme=THEME, css=CSS, js=JS, run_history=False, max_file_size=MAX_UPLOAD,
-                      state_session_capacity=SESSION_CAPACITY, max_threads=MAX_THREADS)
+
+
+def launch_options() -> dict:
+    """``demo.launch`` keywords (fresh each call: Gradio adds to its ``app_kwargs``). Run history
+    would keep every figure (megabytes of JSON each) in the visitor's browser; the page and the
+    front end's files are served from memory, compressed once (tabs.front_end)."""
+    from starlette.middleware import Middleware
+
+    from tabs.front_end import CachedPage, CachedStaticFiles
+
+    return dict(theme=THEME, css=CSS, js=JS, run_history=False, max_file_size=MAX_UPLOAD,
+                state_session_capacity=SESSION_CAPACITY, max_threads=MAX_THREADS,
+                app_kwargs={"middleware": [Middleware(CachedStaticFiles), Middleware(CachedPage)]})
 
 
 def available_tabs(names=TAB_MODULES) -> list:
@@ -181,7 +191,7 @@ def main() -> None:
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         prevent_thread_lock=True,
-        **LAUNCH_OPTIONS,
+        **launch_options(),
     )
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     demo.block_thread()

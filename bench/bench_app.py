@@ -99,7 +99,7 @@ def main() -> None:
 
     port = free_port()
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                **app.LAUNCH_OPTIONS)
+                **app.launch_options())
     from gradio_client import Client
 
     client = Client(f"http://127.0.0.1:{port}/", verbose=False)

@@ -84,7 +84,7 @@ def main() -> None:
     demo = app.build_demo()
     port = free_port()
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                **app.LAUNCH_OPTIONS)
+                **app.launch_options())
     url = f"http://127.0.0.1:{port}/"
     sampler, other, fetching = (Client(url, verbose=False) for _ in range(3))
     light = Client(url, verbose=False, download_files=False)

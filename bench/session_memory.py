@@ -99,7 +99,7 @@ def main() -> None:
 
         shared_runs.RUNS.cache_bytes = int(args.run_cache_mb * 2**20)
     demo = app.build_demo()
-    demo.launch(server_name="127.0.0.1", server_port=args.port, prevent_thread_lock=True, **app.LAUNCH_OPTIONS)
+    demo.launch(server_name="127.0.0.1", server_port=args.port, prevent_thread_lock=True, **app.launch_options())
     app.warm_up()
     url = f"http://127.0.0.1:{args.port}/"
 

@@ -34,7 +34,7 @@ def app_server():
     demo = app.build_demo()
     port = free_port()
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                **app.LAUNCH_OPTIONS)
+                **app.launch_options())
     try:
         yield SimpleNamespace(demo=demo, url=f"http://127.0.0.1:{port}/")
     finally:
