@@ -3,12 +3,15 @@
 Starts ``python app.py`` on 127.0.0.1 (its own Gradio cache folder, so its size can be
 measured) and waits for its warm-up, or uses ``--url``. Three scenarios (``--scenario``):
 
-* ``same``: each student opens the app (a new client, which fires the events a page fires
-  when it opens), moves the noising slider 5 times (drawn in the browser: nothing is sent,
+* ``same``: each student opens the app (a new client: it fetches the page and the static files
+  a fresh Chromium fetched when it opened the page, listed once at the start by
+  ``bench.page_assets``, unless ``--no-assets``, and fires the events a page fires when it
+  opens), moves the noising slider 5 times (drawn in the browser: nothing is sent,
   unless ``--slider-api`` names an event to call per move, as the app did before),
   asks for "gold" (seed 0, the Sampling tab's defaults) at a random moment within the
   window, and scrubs the result 3 times. Prints each student's time to the first streamed
-  frame and to the last, against one run alone; light requests' p95 (opening, scrubs, all); errors.
+  frame and to the last, against one run alone; light requests' p95 (the page and its files,
+  opening events, scrubs, all); errors.
 * ``different``: each student asks for a different prompt within the window. Prints when
   each finished against the sum of single runs, whether they finished in arrival order,
   and how many saw their queue position while waiting.
@@ -38,6 +41,7 @@ import threading
 import time
 from pathlib import Path
 
+from bench.page_assets import browser_fetches
 from bench.page_client import PageClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -191,8 +195,18 @@ def scenario_same(url: str, opts, server=None) -> None:
     tally, results = Tally(), {}
     rng = random.Random(0)
 
+    assets = [] if opts.no_assets else browser_fetches(url)
+    print(f"  a page's static files: {len(assets)}" + (" (as Chromium fetched them)" if assets else ""))
+
     def student(k: int, moves: list[int], delay: float) -> None:
-        client = PageClient(url)
+        try:
+            client = PageClient(url, assets)
+        except Exception as err:  # noqa: BLE001 - counted and reported
+            with tally.lock:
+                tally.errors.append(f"opening the page: {type(err).__name__}: {str(err)[:120]}")
+            return
+        with tally.lock:
+            tally.light.setdefault("page and files", []).append(client.opened_s)
         try:
             for api in client.on_load:
                 tally.timed(client, "opening", api)
@@ -315,6 +329,8 @@ def main(argv=None) -> int:
     parser.add_argument("--count", type=int, default=16, help="glyphs per run")
     parser.add_argument("--seed", type=int, default=0, help="the shared request's seed (0 is cached at warm-up)")
     parser.add_argument("--sessions", type=int, default=2000)
+    parser.add_argument("--no-assets", action="store_true", help="students fetch only the page's HTML, not the "
+                        "static files a browser fetches with it")
     parser.add_argument("--slider-api", default="", help="an event each noising-slider move calls (an app that "
                         "draws the slider on the server, e.g. /noising_step before 2026-12-07); default: none")
     opts = parser.parse_args(argv)

@@ -3,7 +3,8 @@
 ``gradio_client`` polls each job from a thread of its own and asks for the API's schema when it
 connects: thirty of them took more CPU than the server they were testing (85 against 78
 CPU-seconds for the same-request class). A :class:`PageClient` talks to the queue as the page
-does: it loads the page's config once, keeps a heartbeat open (so the server sees the page
+does: it loads the page (``/``, the app's config inside) and, given their paths, the static files
+a browser fetches with it (``bench.page_assets``), keeps a heartbeat open (so the server sees the page
 close), posts each event to ``queue/join`` and reads that event's messages from the session's
 stream, blocking, with no polling. The events a page fires when it opens are listed in
 ``on_load`` (a browser posts them at once; :meth:`PageClient.call` runs one).
@@ -21,10 +22,15 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import httpx
+
+from bench.page_assets import fetch
+
+CONFIG_MARK = "window.gradio_config = "  # where the page's HTML holds the app's config
 
 
 class EventFailed(RuntimeError):
@@ -34,12 +40,15 @@ class EventFailed(RuntimeError):
 class PageClient:
     """One page: its own session, a heartbeat, events posted and streamed one at a time."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, assets: Sequence[str] = ()):
+        """Open the page at ``url``, fetching ``assets`` (paths) as a browser does; ``opened_s`` is how long
+        the page and its files took, ``wire_bytes`` what they weighed."""
         self.http = httpx.Client(base_url=url, timeout=httpx.Timeout(600.0, connect=30.0))
         self.session_hash = uuid.uuid4().hex[:11]
-        config = self.http.get("/config")
-        config.raise_for_status()
-        config = config.json()
+        start = time.perf_counter()
+        config = self._page_config()
+        self.wire_bytes = sum(fetch(self.http, path) for path in assets)
+        self.opened_s = time.perf_counter() - start
         kinds = {c["id"]: c.get("type") for c in config["components"]}
         shown = {c["id"]: (c.get("props") or {}).get("value") for c in config["components"]}
         self.events = {}  # "/api_name" -> (event id, is each input a State, each input's value on the opened page)
@@ -58,6 +67,17 @@ class PageClient:
         self._closed = threading.Event()
         self._heartbeat = threading.Thread(target=self._beat, daemon=True)
         self._heartbeat.start()
+
+    def _page_config(self) -> dict:
+        """The app's config, from the page's HTML as a browser gets it (``/config`` if it is not there)."""
+        page = self.http.get("/", headers={"accept-encoding": "gzip, deflate, br, zstd"})
+        page.raise_for_status()
+        at = page.text.find(CONFIG_MARK)
+        if at < 0:
+            config = self.http.get("/config")
+            config.raise_for_status()
+            return config.json()
+        return json.JSONDecoder().raw_decode(page.text, at + len(CONFIG_MARK))[0]
 
     def _beat(self) -> None:
         """Hold the heartbeat stream open until :meth:`close` (its end tells the server the page closed)."""
