@@ -186,10 +186,10 @@ class SamplingTab:
         try:
             yield (noise, f"Step 0 of {total}: pure noise; the model is running…", gr.skip(), waiting,
                    gr.update(value=None, visible=False), player.value())
-            recorder = TrajectoryRecorder(total, n, {**args, "notes": request.notes})
+            steps = []  # the run's shared steps (kept as one trajectory for the class, below)
             with model_common.pipeline_errors():
                 for step, shown, behind in listening:
-                    recorder.add(step)
+                    steps.append(step)
                     if shown and step.t >= 0:
                         player.add_encoded(self._player_frame(step), step_caption(step.index, total, step.t),
                                            step=step.index)
@@ -199,7 +199,8 @@ class SamplingTab:
                                    waiting, gr.skip(), player.value())
         finally:
             listening.close()
-        trajectory = shared_runs.shared_result(("trajectory", key), recorder.result)  # one copy for the class
+        trajectory = shared_runs.shared_result(  # recorded once, one copy for the class
+            ("trajectory", key), lambda: TrajectoryRecorder.record(steps, total, n, {**args, "notes": request.notes}))
         seconds = time.perf_counter() - start
         notes = " ".join(request.notes)
         caption = (f"Finished: {n} glyph{'s' if n > 1 else ''}, {total} {args['sampler']} steps at "
@@ -229,12 +230,13 @@ class SamplingTab:
         trajectory = self._trajectory(state)
         step = validate.integer(step, "step", 0, trajectory.steps)
         pos = trajectory.frame_at(step)
-        x_t, pred_x0 = trajectory.frame(pos)
         index, t = int(trajectory.indices[pos]), int(trajectory.timesteps[pos])
         caption = (f"Step {index} of {trajectory.steps}" + (f", t = {t}" if t >= 0 else ": finished")
                    + (f" (every {trajectory.indices[1] - trajectory.indices[0]}th step of this run was kept)"
                       if len(trajectory) > 1 and trajectory.indices[1] - trajectory.indices[0] > 1 else ""))
-        return step_frame(x_t, pred_x0, index, trajectory.steps, t), caption
+        frame = shared_runs.picture(trajectory, f"scrub {pos}",  # drawn once for the students who share the run
+                                    lambda: step_frame(*trajectory.frame(pos), index, trajectory.steps, t))
+        return frame, caption
 
     @validate.guarded("Preparing the player")
     def player_frames(self, state):

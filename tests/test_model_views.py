@@ -177,9 +177,12 @@ def test_trajectory_keeps_a_bounded_number_of_frames():
     stride = keep_stride(steps, batch)
     recorder = TrajectoryRecorder(steps, batch, {}, budget=4096)
     frame = np.zeros((batch, 32, 32), np.float32)
-    for i in range(steps + 1):
-        recorder.add(PipelineStep(i, steps, 999 - i if i < steps else -1, frame, frame))
+    run = [PipelineStep(i, steps, 999 - i if i < steps else -1, frame, frame) for i in range(steps + 1)]
+    for step in run:
+        recorder.add(step)
     traj = recorder.result()
+    again = TrajectoryRecorder.record(run, steps, batch, {}, budget=4096)  # a whole run's steps at once
+    assert np.array_equal(again.indices, traj.indices) and np.array_equal(again.x_t, traj.x_t)
     assert len(traj) * batch <= 4096 + batch and traj.indices[0] == 0 and traj.indices[-1] == steps
     assert np.all(np.diff(traj.indices[:-1]) == stride)
     assert traj.frame_at(stride + 1) == 1 and traj.frame_at(10_000) == len(traj) - 1 and traj.frame_at(-5) == 0
@@ -206,6 +209,15 @@ def test_the_player_of_a_shared_trajectory_is_built_once(sampling_tab):
     assert first["steps"] == [0, 1, 2, 3] and first["captions"][-1] == "Step 3 of 3: finished"
     other = sampling_tab.player_frames(copy.deepcopy(last[2]))  # another trajectory object: built again
     assert other is not first and other["frames"] == first["frames"]
+
+
+def test_the_students_of_one_run_share_its_trajectory_and_scrubbed_frames(sampling_tab):
+    *_, mine = sampling_tab.sample("tree", "dpm", 3, 3.0, 1, 2)
+    *_, theirs = sampling_tab.sample("tree", "dpm", 3, 3.0, 1, 2)  # the same request: replayed
+    assert theirs[2] is mine[2]  # recorded once
+    frame, caption = sampling_tab.scrub(mine[2], 2)
+    assert sampling_tab.scrub(theirs[2], 2) == (frame, caption)  # drawn once
+    assert sampling_tab.scrub(theirs[2], 2)[0] is frame and sampling_tab.scrub(mine[2], 1)[0] is not frame
 
 
 # --- radical meter --------------------------------------------------------------------------------

@@ -107,6 +107,14 @@ class TrajectoryRecorder:
         self._pred.append(quantize(step.pred_x0))
         return True
 
+    @classmethod
+    def record(cls, steps, total: int, batch: int, settings: dict, budget: int = MAX_KEPT_GLYPH_FRAMES) -> Trajectory:
+        """The :class:`Trajectory` of a run's ``steps`` (all of them, in order), of ``total`` steps."""
+        recorder = cls(total, batch, settings, budget)
+        for step in steps:
+            recorder.add(step)
+        return recorder.result()
+
     def result(self) -> Trajectory:
         if not self._indices:
             raise ValueError("no steps were recorded")
