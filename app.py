@@ -130,6 +130,9 @@ def build_demo() -> gr.Blocks:
         link_buttons(tabs, links)
         opening.opening_event()  # what each tab shows when the page opens, in one event
         deep_link.install(tabs)  # the address carries the tab and its settings; "Share this view" copies it
+    # Gradio recomputes its monitoring page's summary (pandas, over up to 10,000 events) after every
+    # event; the app has no monitoring page, so it is left to once a million events.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(10**6))
     # api_open=False: /gradio_api/run/<name> refuses queued events, so nothing runs beside the queue
     demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
     endpoints.tighten(demo)
