@@ -22,7 +22,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from tabs import cache_files, deep_link, endpoints, housekeeping, opening, resources
+from tabs import cache_files, deep_link, endpoints, housekeeping, opening, resources, session_configs
 
 # In learning order. Model tabs are optional modules.
 TAB_MODULES = (
@@ -140,6 +140,7 @@ def build_demo() -> gr.Blocks:
     # session state with a time-to-live and a byte budget, cached files swept by age and size
     demo.housekeeping_stop = housekeeping.install(demo)
     cache_files.install()  # a picture many students fetch is written once, atomically
+    session_configs.install()  # a new session copies the components' configs when it needs them, not all at once
     return demo
 
 
