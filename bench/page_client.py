@@ -28,7 +28,7 @@ from collections.abc import Iterator, Sequence
 
 import httpx
 
-from bench.page_assets import fetch
+from bench.page_assets import fetch_all
 
 CONFIG_MARK = "window.gradio_config = "  # where the page's HTML holds the app's config
 
@@ -47,7 +47,7 @@ class PageClient:
         self.session_hash = uuid.uuid4().hex[:11]
         start = time.perf_counter()
         config = self._page_config()
-        self.wire_bytes = sum(fetch(self.http, path) for path in assets)
+        self.wire_bytes = fetch_all(url, list(assets)) if assets else 0
         self.opened_s = time.perf_counter() - start
         kinds = {c["id"]: c.get("type") for c in config["components"]}
         shown = {c["id"]: (c.get("props") or {}).get("value") for c in config["components"]}
