@@ -3,15 +3,16 @@
 Starts ``python app.py`` on 127.0.0.1 (its own Gradio cache folder, so its size can be
 measured) and waits for its warm-up, or uses ``--url``. Three scenarios (``--scenario``):
 
-* ``same``: each student opens the app (a new client: it fetches the page and the static files
-  a fresh Chromium fetched when it opened the page, listed once at the start by
-  ``bench.page_assets``, unless ``--no-assets``, and fires the events a page fires when it
-  opens), moves the noising slider 5 times (drawn in the browser: nothing is sent,
-  unless ``--slider-api`` names an event to call per move, as the app did before),
-  asks for "gold" (seed 0, the Sampling tab's defaults) at a random moment within the
-  window, and scrubs the result 3 times. Prints each student's time to the first streamed
-  frame and to the last, against one run alone; light requests' p95 (the page and its files,
-  opening events, scrubs, all); errors.
+* ``same``: each student opens the app (a new client: it fetches the page and the static
+  files a fresh Chromium fetched with it, listed once at the start by ``bench.page_assets``,
+  unless ``--no-assets``, and fires the events a page fires when it opens), moves the
+  noising slider 5 times (drawn in the browser: nothing is sent, unless ``--slider-api``
+  names an event to call per move, as the app did before), asks for "gold" (seed 0, the
+  Sampling tab's defaults) and scrubs the result 3 times. Each opens the app and asks at two
+  random moments within the window (the earlier one opening); ``--open-window 0`` opens all
+  thirty pages at once instead, the worst case. Prints each student's time to the first
+  streamed frame and to the last, against one run alone; light requests' p95 (the page and
+  its files, opening events, scrubs, all); errors.
 * ``different``: each student asks for a different prompt within the window. Prints when
   each finished against the sum of single runs, whether they finished in arrival order,
   and how many saw their queue position while waiting.
@@ -198,7 +199,8 @@ def scenario_same(url: str, opts, server=None) -> None:
     assets = [] if opts.no_assets else browser_fetches(url)
     print(f"  a page's static files: {len(assets)}" + (" (as Chromium fetched them)" if assets else ""))
 
-    def student(k: int, moves: list[int], delay: float) -> None:
+    def student(k: int, moves: list[int], opens: float, asks: float) -> None:
+        time.sleep(max(0.0, opens - (time.perf_counter() - begin)))
         try:
             client = PageClient(url, assets)
         except Exception as err:  # noqa: BLE001 - counted and reported
@@ -213,7 +215,7 @@ def scenario_same(url: str, opts, server=None) -> None:
             for t in moves:  # the noising slider: drawn in the browser, unless --slider-api
                 if opts.slider_api:
                     tally.timed(client, "slider", opts.slider_api, "锂", t, "cosine", 0)
-            time.sleep(max(0.0, delay - (time.perf_counter() - begin)))
+            time.sleep(max(0.0, asks - (time.perf_counter() - begin)))
             results[k] = sample(client, args, tally)
             for step in (0, opts.steps // 2, opts.steps):
                 tally.timed(client, "scrub", "/sampling_scrub", step)
@@ -222,7 +224,11 @@ def scenario_same(url: str, opts, server=None) -> None:
 
     meter = CpuMeter(server)
     begin = time.perf_counter()
-    plans = [(rng.sample(range(0, 1000, 10), 5), rng.uniform(0, opts.window)) for _ in range(opts.students)]
+    open_window = opts.window if opts.open_window is None else opts.open_window
+    plans = []
+    for _ in range(opts.students):  # slider moves, when the student opens the app, when they ask (not before)
+        moves, opens, asks = rng.sample(range(0, 1000, 10), 5), rng.uniform(0, open_window), rng.uniform(0, opts.window)
+        plans.append((moves, min(opens, asks), max(opens, asks)))
     threads = [threading.Thread(target=student, args=(k, *plan)) for k, plan in enumerate(plans)]
     for t in threads:
         t.start()
@@ -230,7 +236,8 @@ def scenario_same(url: str, opts, server=None) -> None:
         t.join()
     firsts = [r["first"] for r in results.values()]
     lasts = [r["last"] for r in results.values()]
-    print(f"same request, {opts.students} students within {opts.window:g} s ({opts.count} glyphs x {opts.steps} "
+    print(f"same request, {opts.students} students opening the app within {open_window:g} s and asking within "
+          f"{opts.window:g} s ({opts.count} glyphs x {opts.steps} "
           f"steps, seed {opts.seed}):")
     print(f"  one run alone (uncached seed): {alone:.1f} s")
     print(alone_cpu)
@@ -325,6 +332,8 @@ def main(argv=None) -> int:
     parser.add_argument("--url", help="a running app (default: start python app.py here)")
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--window", type=float, default=10.0, help="seconds within which the students ask")
+    parser.add_argument("--open-window", type=float, default=None, help="seconds within which the students open "
+                        "the app (default: the same window; 0: all at once, the worst case)")
     parser.add_argument("--steps", type=int, default=120)
     parser.add_argument("--count", type=int, default=16, help="glyphs per run")
     parser.add_argument("--seed", type=int, default=0, help="the shared request's seed (0 is cached at warm-up)")
