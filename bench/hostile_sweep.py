@@ -8,6 +8,8 @@ what is counted is tracebacks in the server's log, hangs (no answer in ``--timeo
 seconds) and refusals without a message. The private events of gr.Examples are checked by
 tests/test_app_limits.py through the queue, as the page calls them.
 
+The page and the front end's files are asked for with hostile paths first (statuses printed).
+
 Run from the repository root: ``python -m bench.hostile_sweep`` (``--values 6`` for fewer values).
 """
 
@@ -29,6 +31,8 @@ UNDOCUMENTED = {  # events the API page leaves out but a client may call
     "/overview_chain_initial": [], "/overview_posterior_initial": [], "/training_example_initial": [],
     "/late_guesses_initial": [], "/joint_density_initial": [], "/embed_prompt_initial": [], "/one_step_initial": [],
 }
+PAGE_PATHS = ["/assets/" + "a" * 5000, "/assets/%00", "/assets/..%2f..%2fetc%2fpasswd", "/assets/.", "/assets//etc/passwd",
+              "/assets/%F0%9F%98%80.js", "/?x=%00", "/?" + "q=" * 3000, "/assets/" + "%2e%2e/" * 20 + "etc/passwd"]
 SKIP = {"/learn_score", "/random_training_example", "/loss_curve", "/unet_diagram"}  # no parameters worth the time
 
 
@@ -38,6 +42,29 @@ def endpoints(client) -> dict[str, list[tuple[str, object]]]:
                     for p in ep["parameters"]] for name, ep in info.items()}
     found.update({name: [] for name in UNDOCUMENTED})
     return {name: params for name, params in sorted(found.items()) if name not in SKIP}
+
+
+def sweep_paths(url: str) -> Counter:
+    """GET the page and the front end's files with hostile paths (and one with a 3,000-character Host);
+    the HTTP statuses."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts, statuses = urlsplit(url), Counter()
+    for path, host in [(path, None) for path in PAGE_PATHS] + [("/", "h" * 3000)]:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        try:
+            connection.putrequest("GET", path, skip_host=host is not None, skip_accept_encoding=True)
+            if host is not None:
+                connection.putheader("Host", host)
+            connection.putheader("Accept-Encoding", "br;q=x, ,,gzip")
+            connection.endheaders()
+            response = connection.getresponse()
+            response.read()
+            statuses[response.status] += 1
+        finally:
+            connection.close()
+    return statuses
 
 
 def main(argv=None) -> int:
@@ -55,6 +82,8 @@ def main(argv=None) -> int:
     outcomes, hangs, bare = Counter(), [], []
     start = time.perf_counter()
     try:
+        print(f"  the page and its files, {len(PAGE_PATHS) + 1} hostile requests: HTTP statuses "
+              f"{dict(sweep_paths(url))}; {server.tracebacks if server else '?'} tracebacks", flush=True)
         for name, params in endpoints(client).items():
             calls = [[v for _, v in params]] if not params else [
                 [value if j == i else v for j, (_, v) in enumerate(params)]

@@ -17,8 +17,9 @@ waited 9 s for their pages on two cores. Two ASGI middlewares answer first:
   its config is fixed once it is launched), compressed once.
 
 Both keep what they serve in one :class:`KeptBodies` each, bounded by bytes (least recently
-used out first). Anything else (a path outside the folder, a missing file, a HEAD request, an
-answer other than 200) goes on to Gradio unchanged.
+used out first). ``GET /assets/`` of anything but one of the files (missing, outside the folder,
+a name too long for the file system) is answered 404 here; other requests (a HEAD request, a
+page that Gradio answers other than 200) go on to Gradio unchanged.
 
 Usage (``app.launch_options``)::
 
@@ -73,12 +74,12 @@ def request_headers(scope) -> dict[bytes, bytes]:
     return {name.lower(): value for name, value in scope.get("headers", [])}
 
 
-async def respond(send, body: bytes, encoding: str, headers: list[tuple[bytes, bytes]]) -> None:
-    """Send a whole 200 response: ``headers`` plus the body's length (and its encoding)."""
+async def respond(send, body: bytes, encoding: str, headers: list[tuple[bytes, bytes]], status: int = 200) -> None:
+    """Send a whole response: ``headers`` plus the body's length (and its encoding)."""
     headers = [*headers, (b"content-length", str(len(body)).encode()), (b"vary", b"Accept-Encoding")]
     if encoding != "identity":
         headers.append((b"content-encoding", encoding.encode()))
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -132,14 +133,20 @@ class CachedStaticFiles:
         name = path[len(ASSETS):]
         if not name or "\\" in name or "\0" in name:
             return None
-        candidate = (self.folder / name).resolve()
-        return candidate if candidate.is_relative_to(self.folder) and candidate.is_file() else None
+        try:
+            candidate = (self.folder / name).resolve()
+            return candidate if candidate.is_relative_to(self.folder) and candidate.is_file() else None
+        except (OSError, ValueError):  # a name too long for the file system, ...: not one of the files
+            return None
 
     async def __call__(self, scope, receive, send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        file = self._file(path) if scope.get("method") == "GET" and path.startswith(ASSETS) else None
-        if file is None:
+        if scope.get("method") != "GET" or not path.startswith(ASSETS):
             await self.app(scope, receive, send)
+            return
+        file = self._file(path)
+        if file is None:  # Gradio would fail on some such names (too long for the file system) with a traceback
+            await respond(send, b"Not found", "identity", [(b"content-type", b"text/plain; charset=utf-8")], status=404)
             return
         suffix = file.suffix.lower()
         encoding = chosen_encoding(request_headers(scope).get(b"accept-encoding", b"").decode("latin-1"),

@@ -81,17 +81,20 @@ def test_fonts_are_sent_as_they_are(served, folder):
     assert response.content == (folder / "font-def456.woff2").read_bytes()
 
 
-@pytest.mark.parametrize("path", ["/assets/missing.js", "/assets/../secret.txt", "/assets/", "/assets/%2e%2e/secret.txt"])
-def test_anything_else_goes_on_to_the_app(served, path):
+@pytest.mark.parametrize("path", ["/assets/missing.js", "/assets/../secret.txt", "/assets/", "/assets/%2e%2e/secret.txt",
+                                  "/assets/" + "a" * 5000, "/assets/%00.js"])
+def test_anything_else_under_assets_is_not_found(served, path):
     client, _, _ = served
     response = client.get(path)
     assert response.status_code == 404 and "not to be served" not in response.text
     assert find(client.app, CachedStaticFiles)._file(path) is None  # even where a client sends it unnormalised
 
 
-def test_a_head_request_goes_on_to_the_app(served):
+def test_other_requests_go_on_to_the_app(served):
     client, _, _ = served
-    assert client.head("/assets/index-abc123.js").status_code == 404
+    response = client.head("/assets/index-abc123.js")
+    assert response.status_code == 404 and "cache-control" not in response.headers  # the app's answer
+    assert client.get("/elsewhere").status_code == 404
 
 
 def test_the_page_is_rendered_once_per_address_and_compressed(served):
