@@ -12,7 +12,7 @@ import gradio as gr
 import numpy as np
 
 from glyffuser.data.lookup import definition_mask, find, radical_name, radical_symbol, random_rows, top_radicals
-from tabs import common, explain, opening, validate
+from tabs import common, explain, opening, shared_runs, validate
 from viz.pictures import ink_picture
 
 TITLE = "2 · The glyph data"
@@ -195,12 +195,17 @@ class GlyphMapTab:
             (64 x 64 picture, Markdown details, the glyph as 16 x 16 labelled numbers);
             an empty input gives (None, "", None).
         """
-        from viz.glyph_map import pixel_figure
-
         if character is None or (isinstance(character, str) and not character.strip()):
             return None, "", None
         glyphs = self.res.glyphs()
         i = validate.character(character, glyphs)
+        # every page opening the app shows the default pick: one computation for all of them
+        return shared_runs.shared_call(("glyph_details", id(glyphs), i), lambda: self._details(glyphs, i))
+
+    @staticmethod
+    def _details(glyphs, i: int):
+        from viz.glyph_map import pixel_figure
+
         radical = int(glyphs.radicals[i])
         form = "simplified form" if glyphs.simplified[i] else "traditional form"
         details = (

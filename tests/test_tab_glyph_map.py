@@ -73,3 +73,10 @@ def test_glyph_as_numbers():
     assert z.shape == (16, 16)
     np.testing.assert_allclose(z, ink.reshape(16, 4, 16, 4).mean(axis=(1, 3)))
     assert fig.data[0].texttemplate == "%{z:.1f}"
+
+
+def test_a_glyphs_details_are_computed_once_for_every_page(tab):
+    first = tab.glyph_details("锂")
+    again = tab.glyph_details("锂")
+    assert all(a is b for a, b in zip(first, again))  # each page opening the app shows the default pick
+    assert tab.glyph_details("明")[1] != first[1] and "lithium" in first[1]
