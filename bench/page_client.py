@@ -6,8 +6,9 @@ CPU-seconds for the same-request class). A :class:`PageClient` talks to the queu
 does: it loads the page (``/``, the app's config inside) and, given their paths, the static files
 a browser fetches with it (``bench.page_assets``), keeps a heartbeat open (so the server sees the page
 close), posts each event to ``queue/join`` and reads that event's messages from the session's
-stream, blocking, with no polling. The events a page fires when it opens are listed in
-``on_load`` (a browser posts them at once; :meth:`PageClient.call` runs one).
+stream, blocking, with no polling. :meth:`PageClient.open` fires the events a page fires when
+it opens (its load events, listed in ``on_load``, then the change events their values set
+off); :meth:`PageClient.call` runs one.
 
 Usage::
 
@@ -53,12 +54,19 @@ class PageClient:
         shown = {c["id"]: (c.get("props") or {}).get("value") for c in config["components"]}
         self.events = {}  # "/api_name" -> (event id, is each input a State, each input's value on the opened page)
         self.on_load = []  # "/api_name" of each event the page fires when it opens, and of those they chain
+        self._shown = shown
+        self._ports = {}  # "/api_name" -> (its inputs' ids, its outputs' ids)
+        self._on_change = {}  # component id -> "/api_name" of the events its change sets off
         opening = set()  # their ids
         for number, dep in enumerate(config["dependencies"]):
             if dep.get("api_name"):
                 self.events["/" + dep["api_name"]] = (dep.get("id", number),
                                                       [kinds.get(i) == "state" for i in dep["inputs"]],
                                                       [shown.get(i) for i in dep["inputs"]])
+                self._ports["/" + dep["api_name"]] = (dep["inputs"], dep["outputs"])
+                for target, trigger in dep.get("targets", []):
+                    if trigger == "change" and dep.get("backend_fn", True):
+                        self._on_change.setdefault(target, []).append("/" + dep["api_name"])
                 loads = any(target[1] == "load" for target in dep.get("targets", []))
                 if loads or (dep.get("trigger_after") is not None and dep["trigger_after"] in opening):
                     opening.add(dep.get("id", number))
@@ -131,6 +139,28 @@ class PageClient:
                 output = message.get("output") or {}
                 raise EventFailed(f"{api_name}: {str(output.get('error') or output)[:160]}")
             yield message
+
+    def open(self) -> list[tuple[str, float]]:
+        """Fire what a page fires when it opens: its load events (and those they chain), then the change
+        events set off by the values they put in components; (api name, seconds) of each.
+
+        Raises:
+            EventFailed: an event failed.
+        """
+        timings, changed = [], {}
+        for api_name in self.on_load:
+            start = time.perf_counter()
+            data = self.call(api_name)
+            timings.append((api_name, time.perf_counter() - start))
+            for component, value in zip(self._ports[api_name][1], data):
+                if not (isinstance(value, dict) and "__type__" in value) and value != self._shown.get(component):
+                    changed[component] = value
+        for api_name in dict.fromkeys(name for c in changed for name in self._on_change.get(c, [])):
+            inputs, states = self._ports[api_name][0], self.events[api_name][1]
+            start = time.perf_counter()
+            self.call(api_name, *(changed.get(i, self._shown.get(i)) for i, state in zip(inputs, states) if not state))
+            timings.append((api_name, time.perf_counter() - start))
+        return timings
 
     def call(self, api_name: str, *args) -> list:
         """Run one event to its end; the data of its last message."""

@@ -106,8 +106,7 @@ def main() -> None:
     def session(seed: int) -> None:
         page = PageClient(url)
         try:
-            for api in page.on_load:
-                page.call(api)
+            page.open()
             page.call("/sample", "gold", "ddim", 3, 3.0, seed, 2)
         finally:
             page.close()

@@ -34,3 +34,9 @@ def test_a_run_streams_frames_before_it_completes_and_the_session_keeps_it(page)
 def test_a_bad_value_fails_with_the_apps_message(page):
     with pytest.raises(EventFailed, match="t must be between 0 and 999, got -5"):
         page.call("/noise_glyph", "锂", -5, "cosine", 0)
+
+
+def test_opening_fires_the_load_events_then_the_changes_they_set_off(page):
+    fired = [name for name, seconds in page.open()]
+    assert fired[:2] == ["/opening", "/on_load"]  # the views, the deep link
+    assert fired[2:] == ["/glyph_details"]  # the glyph map's default pick, as a browser's page fires it
