@@ -36,6 +36,7 @@ def fn_index(demo, api_name: str) -> int:
 def test_queue_is_bounded_and_the_run_route_closed(app_server):
     queue = app_server.demo._queue
     assert queue.max_size == app.QUEUE_MAX_SIZE
+    assert queue.sleep_when_free == app.QUEUE_POLL_S  # Gradio's own attribute: still there, still used
     answer = requests.post(f"{app_server.url}gradio_api/run/one_step", json={"data": ["gold", 3.0, 0]}, timeout=30)
     assert answer.status_code == 404 and "join the queue" in answer.text
     assert all(fn.queue for fn in app_server.demo.fns.values() if fn.fn is not None)
