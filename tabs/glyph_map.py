@@ -239,7 +239,9 @@ def build_tab(resources) -> None:
                                          max_lines=1)
                 search = gr.Button("Update map", variant="primary")
                 summary = common.note(elem_id="glyph-map-summary")
-                pick = gr.Textbox(value="", visible="hidden", elem_id="glyph-pick", label="picked glyph")
+                # starts as the opening view's pick, so opening the page does not set off its change event:
+                # the opening view brings that glyph's details itself
+                pick = gr.Textbox(value=DEFAULTS[2], visible="hidden", elem_id="glyph-pick", label="picked glyph")
                 picked = common.picture("clicked or searched glyph", height=280, width=280)
                 details = common.note()
         with gr.Row(equal_height=False):
@@ -272,5 +274,7 @@ def build_tab(resources) -> None:
         gr.Examples(EXAMPLES, inputs=map_inputs, outputs=map_outputs, fn=tab.glyph_map, run_on_click=True,
                     cache_examples=False, api_name="glyph_map_example", preprocess=False,
                     label="Try: a character, 明 and 草 on the two families, five waters, a word, a word on radicals")
-        opening.on_load(lambda: (*tab.glyph_map(*DEFAULTS), *tab.random_glyphs(0), tab.structure_text()),
-                       [*map_outputs, sample_cards, sample_seed, structure], api_name="glyph_map_initial")
+        opening.on_load(lambda: (*tab.glyph_map(*DEFAULTS), *tab.random_glyphs(0), tab.structure_text(),
+                                 *tab.glyph_details(DEFAULTS[2])),
+                        [*map_outputs, sample_cards, sample_seed, structure, picked, details, numbers_plot],
+                        api_name="glyph_map_initial")

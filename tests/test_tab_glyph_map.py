@@ -80,3 +80,8 @@ def test_a_glyphs_details_are_computed_once_for_every_page(tab):
     again = tab.glyph_details("锂")
     assert all(a is b for a, b in zip(first, again))  # each page opening the app shows the default pick
     assert tab.glyph_details("明")[1] != first[1] and "lithium" in first[1]
+
+
+def test_the_opening_pick_is_the_pick_the_page_starts_with(tab):
+    """The page's pick starts as the default search's first match, so opening it sets off no change event."""
+    assert tab.glyph_map(*glyph_map.DEFAULTS)[3] == glyph_map.DEFAULTS[2]
