@@ -22,7 +22,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from tabs import cache_files, deep_link, endpoints, housekeeping, opening, resources, session_configs
+from tabs import deep_link, opening, resources
+from tabs.serving import cache_files, endpoints, housekeeping, session_configs
 
 # In learning order. Model tabs are optional modules.
 TAB_MODULES = (
@@ -40,7 +41,7 @@ TAB_MODULES = (
 # share one slot through concurrency_id="model" (set by the model tabs).
 DEFAULT_CONCURRENCY = 2
 MODEL_CONCURRENCY_ID = "model"
-# Sampling runs stream this many at once; tabs.shared_runs computes two distinct runs at a
+# Sampling runs stream this many at once; tabs.serving.shared_runs computes two distinct runs at a
 # time (first come, first served), lets identical requests share one, and draws and encodes
 # each frame once for all its listeners, so a listener costs little more than a waiting thread:
 # a class of 30 asking for the same run all stream from the start.
@@ -82,10 +83,10 @@ SESSION_CAPACITY = 300
 def launch_options() -> dict:
     """``demo.launch`` keywords (fresh each call: Gradio adds to its ``app_kwargs``). Run history
     would keep every figure (megabytes of JSON each) in the visitor's browser; the page and the
-    front end's files are served from memory, compressed once (tabs.front_end)."""
+    front end's files are served from memory, compressed once (tabs.serving.front_end)."""
     from starlette.middleware import Middleware
 
-    from tabs.front_end import CachedPage, CachedStaticFiles
+    from tabs.serving.front_end import CachedPage, CachedStaticFiles
 
     return dict(theme=THEME, css=CSS, js=JS, run_history=False, max_file_size=MAX_UPLOAD,
                 state_session_capacity=SESSION_CAPACITY, max_threads=MAX_THREADS,
@@ -184,8 +185,9 @@ def precompute_default_sample(pipe) -> None:
     """Run the Sampling tab's default request once, into the shared cache: a class pressing Sample first gets it at once."""
     if importlib.util.find_spec("tabs.sampling") is None:
         return
-    from tabs import model_common, shared_runs
+    from tabs import model_common
     from tabs.sampling import DEFAULTS
+    from tabs.serving import shared_runs
 
     prompt, sampler, steps, guidance, seed, count = DEFAULTS
     args = dict(prompt=model_common.prompt(prompt), sampler=sampler, steps=int(steps), guidance=float(guidance),

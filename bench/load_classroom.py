@@ -180,7 +180,7 @@ def sample(client, args: tuple, tally: Tally) -> dict:
             if kind == "estimation" and message.get("rank") is not None:
                 ranks.append(message["rank"])  # held in Gradio's queue
             elif kind == "log" and "being computed or waiting" in str(message.get("log")):
-                ranks.append(int(str(message["log"]).split()[0]))  # admitted, waiting its turn (tabs.shared_runs)
+                ranks.append(int(str(message["log"]).split()[0]))  # admitted, waiting its turn (tabs.serving.shared_runs)
             elif kind == "process_generating" and first is None:
                 first = time.perf_counter() - start
     except Exception as err:  # noqa: BLE001 - counted and reported

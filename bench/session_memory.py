@@ -63,7 +63,7 @@ def holder_chain(obj, ignore: set[int], depth: int = 6) -> list[str]:
 def report_holders(samples: int = 3) -> None:
     """Who holds the sampling steps still alive (see the module's docstring)."""
     from glyffuser.model.pipeline import PipelineStep
-    from tabs import shared_runs
+    from tabs.serving import shared_runs
 
     gc.collect()
     steps = [o for o in gc.get_objects() if isinstance(o, PipelineStep)]
@@ -95,7 +95,7 @@ def main() -> None:
     from bench.page_client import PageClient
 
     if args.run_cache_mb is not None:
-        from tabs import shared_runs
+        from tabs.serving import shared_runs
 
         shared_runs.RUNS.cache_bytes = int(args.run_cache_mb * 2**20)
     demo = app.build_demo()

@@ -13,7 +13,8 @@ import numpy as np
 
 from glyffuser.distributions.mixture import default_mixture
 from glyffuser.images import grid
-from tabs import common, explain, model_common, opening, shared_runs, validate
+from tabs import common, explain, model_common, opening, validate
+from tabs.serving import shared_runs
 from viz.conditioning import embedding_figure, joint_density_figure
 
 TITLE = "7 · Conditioning"

@@ -12,7 +12,8 @@ import gradio as gr
 import numpy as np
 
 from glyffuser.data.lookup import definition_mask, find, radical_name, radical_symbol, random_rows, top_radicals
-from tabs import common, explain, opening, shared_runs, validate
+from tabs import common, explain, opening, validate
+from tabs.serving import shared_runs
 from viz.pictures import ink_picture
 
 TITLE = "2 · The glyph data"

@@ -14,9 +14,10 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from tabs import common, explain, opening, shared_runs, validate
+from tabs import common, explain, opening, validate
 from tabs.noising_live import live_panel, live_value
 from tabs.player import PlayerFrames, frame_player
+from tabs.serving import shared_runs
 from viz.pictures import model_picture
 
 TITLE = "3 · Forward noising"

@@ -37,7 +37,7 @@ _built: list[View] = []  # the views of the page built last
 def shared_view(fn: Callable, outputs: Sequence[gr.components.Component], name: str) -> Callable[[], object]:
     """``fn()`` computed once for every caller (single flight; a failure is not kept), with the
     values of ``gr.Plot`` outputs serialised once (their PNG or JSON)."""
-    from tabs import shared_runs
+    from tabs.serving import shared_runs
 
     outputs = list(outputs)
 

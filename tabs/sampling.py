@@ -24,10 +24,11 @@ import numpy as np
 
 from glyffuser.images import save_gif, to_ink
 from glyffuser.model import defaults
-from tabs import common, explain, model_common, shared_runs, validate
+from tabs import common, explain, model_common, validate
 from tabs.compare import build_section as build_comparison
 from tabs.model_common import MAX_GLYPHS, MAX_STEPS, SAMPLERS
 from tabs.player import PlayerFrames, encoded, frame_player
+from tabs.serving import shared_runs
 from tabs.walk import build_section as build_walk
 from viz.compare import pair_frame
 from viz.glyph_map import shorten

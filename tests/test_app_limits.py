@@ -13,7 +13,8 @@ import requests
 
 import app
 from bench.page_client import PageClient
-from tabs import common, endpoints
+from tabs import common
+from tabs.serving import endpoints
 
 
 def join_queue(url: str, fn_index: int, data: list) -> dict:
@@ -106,7 +107,7 @@ def test_tighten_counts(app_server):
 
 
 def test_sampling_streams_in_its_own_slots(app_server):
-    """Sampling waits on tabs.shared_runs for the model, so it has its own group and does not hold the model's slots."""
+    """Sampling waits on tabs.serving.shared_runs for the model, so it has its own group and does not hold the model's slots."""
     groups = {fn.api_name: (fn.concurrency_id, fn.concurrency_limit) for fn in app_server.demo.fns.values()}
     assert groups["sample"] == groups["sample_example"] == ("sampling", app.SAMPLING_CONCURRENCY)
     assert groups["one_step"] == ("model", 2) and groups["sampling_analysis"] == ("model", 2)

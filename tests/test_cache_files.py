@@ -1,4 +1,4 @@
-"""Cached pictures are written once and atomically (tabs/cache_files.py), so concurrent downloads of the same one stay whole."""
+"""Cached pictures are written once and atomically (tabs/serving/cache_files.py), so concurrent downloads of the same one stay whole."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 from gradio import processing_utils
 from PIL import Image
 
-from tabs import cache_files
+from tabs.serving import cache_files
 
 
 def test_same_content_is_kept_not_rewritten(tmp_path):

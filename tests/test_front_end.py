@@ -1,4 +1,4 @@
-"""The page and the front end's files served from memory (tabs/front_end.py): the same bytes as
+"""The page and the front end's files served from memory (tabs/serving/front_end.py): the same bytes as
 from disk or as Gradio rendered them, compressed once, kept within their budget; anything else
 goes on to the app unchanged; and in the running app, the page a browser gets is Gradio's."""
 
@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from tabs.front_end import CACHE_FOREVER, CachedPage, CachedStaticFiles, chosen_encoding
+from tabs.serving.front_end import CACHE_FOREVER, CachedPage, CachedStaticFiles, chosen_encoding
 
 SCRIPT = "export const answer = 42;\n" * 400
 
@@ -157,6 +157,6 @@ def test_the_running_app_serves_gradios_page_and_files(app_server):
         entry = next(part.split('"')[0] for part in page.text.split('src="./assets/')[1:])
         script = http.get(f"/assets/{entry}", headers={"accept-encoding": "br"})
         assert script.status_code == 200 and script.headers["cache-control"] == CACHE_FOREVER.decode()
-        from tabs.front_end import front_end_folder
+        from tabs.serving.front_end import front_end_folder
 
         assert script.content == (front_end_folder() / entry).read_bytes()

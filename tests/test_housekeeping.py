@@ -1,4 +1,4 @@
-"""Session state and cached files stay bounded (tabs/housekeeping.py).
+"""Session state and cached files stay bounded (tabs/serving/housekeeping.py).
 
 A small Blocks with a gr.State holding 1 MB per session is served and called from
 several gradio_client sessions; the files tests use real files with set ages.
@@ -15,7 +15,7 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from tabs import housekeeping
+from tabs.serving import housekeeping
 
 MB = 2**20
 

@@ -580,7 +580,7 @@ def test_19_sample_gold(page):
     expect(panel.locator("#sampling-steps input[type=number]")).to_have_value("120")
     frame = panel.locator("#sampling-frame")
     frame.evaluate(WATCH_PICTURES)
-    from tabs import shared_runs
+    from tabs.serving import shared_runs
 
     shared_runs.RUNS.clear()  # computed live at each width, not replayed from the earlier width's run
     panel.locator("#sampling-run").click()

@@ -36,7 +36,7 @@ def training_tab():
 @pytest.fixture(scope="module")
 def sampling_tab():
     from tabs.sampling import SamplingTab
-    from tabs.shared_runs import SharedRuns
+    from tabs.serving.shared_runs import SharedRuns
 
     return SamplingTab(resources, runs=SharedRuns(frame_interval_s=0.0))  # every step shown: frames line up with iter_steps
 

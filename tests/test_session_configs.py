@@ -1,4 +1,4 @@
-"""Sessions copy the components' configs when they need them (tabs/session_configs.py): the copies
+"""Sessions copy the components' configs when they need them (tabs/serving/session_configs.py): the copies
 are the ones Gradio makes when a session starts, an update still replaces its component's copy,
 and a session of the app starts with none."""
 
@@ -9,7 +9,7 @@ import orjson
 import pytest
 from gradio.state_holder import SessionState
 
-from tabs import session_configs
+from tabs.serving import session_configs
 
 
 def gradios_copies(demo, session) -> dict:

@@ -1,4 +1,4 @@
-"""Identical requests share one computation (tabs/shared_runs.py).
+"""Identical requests share one computation (tabs/serving/shared_runs.py).
 
 The threading rules are checked on a counting step generator (join mid-run, replay,
 cancel when the last listener leaves, errors reach every listener, the byte budget);
@@ -18,8 +18,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from tabs import shared_runs
-from tabs.shared_runs import SharedCalls, SharedRuns
+from tabs.serving import shared_runs
+from tabs.serving.shared_runs import SharedCalls, SharedRuns
 
 
 class CountingPipe:

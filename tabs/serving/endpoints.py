@@ -99,7 +99,7 @@ def tighten(demo: gr.Blocks) -> dict:
 def own_slots(demo: gr.Blocks, api_names: set[str], concurrency_id: str, limit: int) -> int:
     """Give the events named ``api_names`` their own concurrency group of ``limit`` slots; returns how many.
 
-    The sampling events wait on :mod:`tabs.shared_runs` for the model (which computes two
+    The sampling events wait on :mod:`tabs.serving.shared_runs` for the model (which computes two
     distinct runs at a time, in arrival order), so they need not hold the model's two slots:
     students asking for the same glyphs then all stream the one run at once.
     """

@@ -15,7 +15,7 @@ for a 1610 x 824 sampling frame) for about a fifth more bytes (123 kB against 10
 better trade on two CPUs shared by a class.
 
 The same picture *object* handed out again (one frame of a shared run, drawn once for the
-whole class by ``tabs.shared_runs.picture``) is encoded only the first time: its file's path
+whole class by ``tabs.serving.shared_runs.picture``) is encoded only the first time: its file's path
 is remembered for the newest ``PICTURES_KEPT`` pictures. Pictures are never changed after
 they are shown, so the object stands for its bytes.
 """
@@ -29,7 +29,7 @@ from pathlib import Path
 
 from gradio import processing_utils
 
-from tabs.shared_runs import SharedCalls
+from tabs.serving.shared_runs import SharedCalls
 
 _installed = []
 PICTURES_KEPT = 32

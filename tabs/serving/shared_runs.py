@@ -404,7 +404,7 @@ def picture(step, kind: str, draw: Callable[[], object]):
 def shared_result(key: tuple, make: Callable[[], object], owner: object = None):
     """``make()`` once for every listener of the run ``key`` (for ``owner`` only, when given: see
     :class:`SharedCalls`): what each keeps in its session or is sent, so a class holds and builds
-    one copy (tabs.housekeeping counts shared memory once)."""
+    one copy (tabs.serving.housekeeping counts shared memory once)."""
     return RESULTS(key, make, owner=owner)
 
 
