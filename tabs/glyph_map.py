@@ -200,7 +200,7 @@ class GlyphMapTab:
             return None, "", None
         glyphs = self.res.glyphs()
         i = validate.character(character, glyphs)
-        # every page opening the app shows the default pick: one computation for all of them
+        # students picking the same glyph (a teacher's "click 金") share one computation
         return shared_runs.shared_call(("glyph_details", id(glyphs), i), lambda: self._details(glyphs, i))
 
     @staticmethod

@@ -75,10 +75,10 @@ def test_glyph_as_numbers():
     assert fig.data[0].texttemplate == "%{z:.1f}"
 
 
-def test_a_glyphs_details_are_computed_once_for_every_page(tab):
+def test_a_glyphs_details_are_computed_once_for_every_student_who_picks_it(tab):
     first = tab.glyph_details("锂")
     again = tab.glyph_details("锂")
-    assert all(a is b for a, b in zip(first, again))  # each page opening the app shows the default pick
+    assert all(a is b for a, b in zip(first, again))  # a class clicking the glyph the teacher names
     assert tab.glyph_details("明")[1] != first[1] and "lithium" in first[1]
 
 
