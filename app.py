@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import logging
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -74,6 +75,12 @@ QUEUE_MAX_SIZE = 400
 # loop a thousand times a second (7% of a core on an idle server, and the interpreter lock taken
 # as often under load); every 5 ms starts an event soon enough.
 QUEUE_POLL_S = 0.005
+# How long a Python thread may hold the interpreter lock while another waits for it (Python's
+# default is 5 ms). A sampling run hands the lock back and forth dozens of times a step (every
+# torch call releases it); while the event loop serves a class, each hand-back waited up to 5 ms:
+# a run beside a busy Python thread took 11-14x its time alone, 2.2x at 0.1 ms (bench: a busy
+# process on a core gives 2.0x). Only a thread that waits is concerned.
+GIL_SWITCH_S = 0.0001
 # The app takes no files: any upload with content is refused (HTTP 413).
 MAX_UPLOAD = 0
 # Sessions whose state Gradio keeps in memory (each about 0.3 MB even without a run).
@@ -198,6 +205,7 @@ def precompute_default_sample(pipe) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sys.setswitchinterval(GIL_SWITCH_S)
     demo = build_demo()
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),

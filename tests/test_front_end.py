@@ -75,6 +75,15 @@ def test_a_file_is_encoded_once_for_many_requests(served):
     assert middleware.bodies.made == 1
 
 
+def test_a_file_is_remembered_under_its_own_name_only(served):
+    client, _, _ = served
+    middleware = find(client.app, CachedStaticFiles)
+    for path in ["/assets/index-abc123.js", "/assets/./index-abc123.js", "/assets/missing.js"] * 2:
+        middleware._served(path)
+    assert list(middleware._found) == ["/assets/index-abc123.js"]
+    assert middleware._served("/assets/./index-abc123.js")[0] == middleware._served("/assets/index-abc123.js")[0]
+
+
 def test_fonts_are_sent_as_they_are(served, folder):
     client, _, _ = served
     response = client.get("/assets/font-def456.woff2", headers={"accept-encoding": "br"})

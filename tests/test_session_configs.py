@@ -58,3 +58,36 @@ def test_the_apps_sessions_start_without_copies_and_list_gradios():
     session = SessionState(whole)
     assert dict.__len__(session.config_values) == 0  # 319 copies, 25 ms, when Gradio makes them at the start
     assert as_json(dict(session.config_values.items())) == as_json(gradios_copies(whole, session))
+
+
+def test_a_replaced_component_and_its_value_show_in_its_copy_when_looked_up(demo):
+    session = SessionState(demo)
+    slider = next(b for b in demo.blocks.values() if isinstance(b, gr.Slider))
+    session.config_values[slider._id]  # a copy made before the event
+    replaced = gr.Slider(0, 10, value=3, label="how many", render=False)
+    session[slider._id] = replaced  # what an event's gr.update(...) does (gradio/blocks.py postprocess_data)
+    session._update_config(slider._id)
+    session._update_value_in_config(slider._id, 7)
+    assert not dict.__contains__(session.config_values, slider._id)  # nothing made during the event
+    copy = session.config_values[slider._id]
+    expected = session.blocks_config.config_for_block(slider._id, [], replaced)
+    expected["props"]["value"] = 7
+    assert as_json(copy) == as_json(expected) and copy["props"]["label"] == "how many"
+
+
+def test_an_event_through_gradio_leaves_the_copies_gradio_would_have():
+    import asyncio
+
+    with gr.Blocks() as blocks:
+        words = gr.Textbox("a", label="words")
+        count = gr.Slider(0, 10, value=1, label="count")
+        go = gr.Button("go")
+        go.click(lambda text: (text + "!", gr.update(label="counted", value=5)), words, [words, count])
+    session_configs.install()
+    session = SessionState(blocks)
+    fn = blocks.fns[0]
+    asyncio.run(blocks.process_api(block_fn=fn, inputs=["hi"], state=session))
+    assert not dict.__contains__(session.config_values, words._id)  # the copies wait until looked up
+    assert session.config_values[words._id]["props"]["value"] == "hi!"
+    assert session.config_values[count._id]["props"]["label"] == "counted"
+    assert session.config_values[count._id]["props"]["value"] == 5

@@ -127,6 +127,7 @@ class CachedStaticFiles:
         self.app = app
         self.folder = (folder or front_end_folder()).resolve()
         self.bodies = KeptBodies(budget_bytes)
+        self._found: dict[str, tuple[Path, bytes, bool]] = {}  # request path -> what _served gives
 
     def _file(self, path: str) -> Path | None:
         """The file under the folder that ``/assets/<path>`` names, or None."""
@@ -139,24 +140,37 @@ class CachedStaticFiles:
         except (OSError, ValueError):  # a name too long for the file system, ...: not one of the files
             return None
 
+    def _served(self, path: str) -> tuple[Path, bytes, bool] | None:
+        """``(file, content type, compressible)`` for ``/assets/<path>``, or None; a file found is
+        remembered (the front end's files never change while the app runs: a page's hundred requests
+        then cost no stat each) under its own name only; other names (missing files, ``./x.js``) are
+        looked up each time, so hostile names cannot fill the memory."""
+        if path in self._found:
+            return self._found[path]
+        file = self._file(path)
+        if file is None:
+            return None
+        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/") or file.suffix.lower() in {".js", ".mjs"}:
+            content_type += "; charset=utf-8"
+        found = (file, content_type.encode(), file.suffix.lower() in COMPRESSIBLE)
+        if path == ASSETS + file.relative_to(self.folder).as_posix():  # one name per file: bounded by the folder
+            self._found[path] = found
+        return found
+
     async def __call__(self, scope, receive, send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if scope.get("method") != "GET" or not path.startswith(ASSETS):
             await self.app(scope, receive, send)
             return
-        file = self._file(path)
-        if file is None:  # Gradio would fail on some such names (too long for the file system) with a traceback
+        served = self._served(path)
+        if served is None:  # Gradio would fail on some such names (too long for the file system) with a traceback
             await respond(send, b"Not found", "identity", [(b"content-type", b"text/plain; charset=utf-8")], status=404)
             return
-        suffix = file.suffix.lower()
-        encoding = chosen_encoding(request_headers(scope).get(b"accept-encoding", b"").decode("latin-1"),
-                                   suffix in COMPRESSIBLE)
+        file, content_type, compressible = served
+        encoding = chosen_encoding(request_headers(scope).get(b"accept-encoding", b"").decode("latin-1"), compressible)
         body = await self.bodies.get((str(file), encoding), lambda: encode(file.read_bytes(), encoding))
-        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        if content_type.startswith("text/") or suffix in {".js", ".mjs"}:
-            content_type += "; charset=utf-8"
-        await respond(send, body, encoding, [(b"content-type", content_type.encode()),
-                                             (b"cache-control", CACHE_FOREVER)])
+        await respond(send, body, encoding, [(b"content-type", content_type), (b"cache-control", CACHE_FOREVER)])
 
 
 class CachedPage:

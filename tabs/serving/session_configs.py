@@ -9,9 +9,18 @@ component replaces that component's copy. :func:`install` makes a session start 
 :class:`ConfigsOnDemand` computes a component's copy the first time it is looked up, and
 all of them when they are listed, so every copy is the one Gradio would have made.
 Thirty students opening the app at once no longer wait 0.75 s for each other's sessions.
+
+The same holds for every event after that: Gradio made a component's copy anew whenever an
+event's output changed it (twice for an update of its settings, once per session for a new
+value), 0.1 ms each, on the event loop, for every output of every event; the opening event
+alone fills some sixty. Now an event records what changed (:meth:`ConfigsOnDemand.forget`,
+:meth:`ConfigsOnDemand.set_value`) and the copy is made from the component as it then is,
+with the value the last event gave it, when it is looked up.
 """
 
 from __future__ import annotations
+
+import datetime
 
 from gradio import state_holder
 
@@ -28,11 +37,28 @@ class ConfigsOnDemand(dict):
         super().__init__()
         self._session = session
         self._ids = ids
+        self._values: dict = {}  # block id -> the value an event gave it, for its copy when it is made
 
     def __missing__(self, key):
         blocks_config = self._session.blocks_config
-        config = self[key] = blocks_config.config_for_block(key, [], blocks_config.blocks[key])
+        config = blocks_config.config_for_block(key, [], blocks_config.blocks[key])
+        if key in self._values and "props" in config:
+            config["props"]["value"] = self._values.pop(key)
+        self[key] = config
         return config
+
+    def forget(self, key) -> None:
+        """The component ``key`` was replaced: its copy is made anew, from it, when next looked up."""
+        dict.pop(self, key, None)
+        self._values.pop(key, None)
+
+    def set_value(self, key, value) -> None:
+        """An event gave the component ``key`` this value (serialised): its copy shows it."""
+        if dict.__contains__(self, key):
+            if "props" in self[key]:
+                self[key]["props"]["value"] = value
+        else:
+            self._values[key] = value
 
     def _complete(self) -> None:
         for key in self._session.blocks_config.blocks:
@@ -57,7 +83,7 @@ class _WithoutBlocks:
 
 
 def install() -> None:
-    """Make Gradio's sessions start without the copies (once per process)."""
+    """Make Gradio's sessions start without the copies and make each when needed (once per process)."""
     session_state = state_holder.SessionState
     if getattr(session_state, "configs_on_demand", False):
         return
@@ -67,5 +93,27 @@ def install() -> None:
         start(self, _WithoutBlocks(blocks))  # everything a session holds, but the copies
         self.config_values = ConfigsOnDemand(self, blocks.blocks.keys())
 
+    def __setitem__(self, key, value):  # as Gradio's (gradio/state_holder.py), the copy left for later
+        from gradio.components import State
+
+        block = self.blocks_config.blocks.get(key)
+        if isinstance(block, State):
+            self._state_ttl[key] = (block.time_to_live, datetime.datetime.now())
+            self.state_data[key] = value
+        else:
+            self.blocks_config.blocks[key] = value
+        if block:
+            self.config_values.forget(key)
+
+    def _update_config(self, key):
+        if self[key] is not None:
+            self.config_values.forget(key)
+
+    def _update_value_in_config(self, key, value):
+        self.config_values.set_value(key, value)
+
     session_state.__init__ = __init__
+    session_state.__setitem__ = __setitem__
+    session_state._update_config = _update_config
+    session_state._update_value_in_config = _update_value_in_config
     session_state.configs_on_demand = True
