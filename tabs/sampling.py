@@ -197,7 +197,7 @@ class SamplingTab:
                         if not behind:  # a student joining late gets the newest frame, not each one they missed
                             progress((min(step.index + 1, total), total), desc="denoising", unit="steps")
                             yield (self._frame(step), f"Step {step.index} of {total}, t = {step.t}", gr.skip(),
-                                   waiting, gr.skip(), player.value())
+                                   gr.skip(), gr.skip(), player.value())  # the slider stays as the first frame left it
         finally:
             listening.close()
         trajectory = shared_runs.shared_result(  # recorded once, one copy for the class

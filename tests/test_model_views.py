@@ -9,6 +9,7 @@ by numerical integration.
 import math
 import re
 
+import gradio as gr
 import numpy as np
 import pytest
 import torch
@@ -160,6 +161,9 @@ def test_animation_frames_are_the_pipeline_steps(pipe, sampling_tab):
     assert len({p["run"] for p in players}) == 1
     assert players[-1]["steps"] == [0] + [s.index for s in steps]
     assert players[-1]["captions"][-1] == "Step 4 of 4: finished"
+    # the step slider: locked by the first message, left alone while the run streams, opened by the last
+    assert streamed[0][3].get("interactive") is False and streamed[-1][3].get("interactive") is True
+    assert all(out[3] == gr.skip() for out in streamed[1:-1])
     trajectory = streamed[-1][2]
     assert list(trajectory.indices) == [s.index for s in steps]
     # scrubbing replays the kept frames (stored as 8-bit ink: equal up to one grey level)
