@@ -68,7 +68,7 @@ THEME = gr.themes.Soft(
     font_mono=["DejaVu Sans Mono", "ui-monospace", "monospace"],
 )
 # Waiting events the queue holds at most, all sessions together; one more is refused with
-# "Queue is full". A student's page fires two light events when it opens (tabs.opening), so
+# "Queue is full". A student's page fires one light event when it opens (tabs.opening), so
 # this lets a class open the app at once and scrub while bounding what a flood of API calls piles up.
 QUEUE_MAX_SIZE = 400
 # Gradio's queue looks for an event it can start every millisecond, waking the server's event
@@ -140,8 +140,8 @@ def build_demo() -> gr.Blocks:
             for module in available_tabs():
                 links.update(module.build_tab(resources) or {})
         link_buttons(tabs, links)
-        opening.opening_event()  # what each tab shows when the page opens, in one event
         deep_link.install(tabs)  # the address carries the tab and its settings; "Share this view" copies it
+        opening.opening_event()  # what each tab shows when the page opens, and the deep link's settings, in one event
     # Gradio recomputes its monitoring page's summary (pandas, over up to 10,000 events) after every
     # event; the app has no monitoring page, so it is left to once a million events.
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(10**6))

@@ -1,12 +1,13 @@
 """Deep links: the page address carries the open tab and its settings, for a teacher to hand out.
 
 ``?tab=sampling&prompt=fire&seed=3&guidance=3`` opens the Sampling tab with those settings.
-When the page loads, :func:`restore` (a load event) reads the address's query, selects the tab
-(``gr.Tabs(selected=...)``, as the Overview's buttons do) and sets the named controls, each
-value checked against its control (range, choices, length); an unknown key or a bad value is
-left out, and the page opens as usual. Then ``deep_link.js`` acts as the student would: once
-the page's first figures are in, it fires each restored control's own event (a slider's
-``input``, a text field's Enter), so the figures follow the restored settings.
+When the page loads, :func:`restore` (part of the page's one opening event, ``tabs.opening``)
+reads the address's query, selects the tab (``gr.Tabs(selected=...)``, as the Overview's
+buttons do) and sets the named controls, each value checked against its control (range,
+choices, length); an unknown key or a bad value is left out, and the page opens as usual.
+Then ``deep_link.js`` acts as the student would: once the page's first figures are in, it
+fires each restored control's own event (a slider's ``input``, a text field's Enter), so the
+figures follow the restored settings.
 
 The "Share this view" button (browser only) writes the open tab and its controls' current
 values into the address bar and copies that link to the clipboard.
@@ -142,10 +143,14 @@ def css_class(tab: str, key: str) -> str:
 
 
 def install(tabs: gr.Tabs) -> None:
-    """Add the "Share this view" button and the load event that restores a deep link.
+    """Add the "Share this view" button, and the restoring of a deep link to the page's opening event.
 
-    Call inside the app's ``with gr.Blocks()`` block, after the tabs are built.
+    Call inside the app's ``with gr.Blocks()`` block, after the tabs are built and before
+    ``tabs.opening.opening_event()``: a page opening with a deep link gets its tab and settings in
+    the same event as the views (their values replace the views' own), then ``deep_link.js`` runs.
     """
+    from tabs import opening
+
     controls = find_controls(tabs)
     for (tab, key), component in controls.items():
         classes = component.elem_classes or []
@@ -154,7 +159,7 @@ def install(tabs: gr.Tabs) -> None:
     config = json.dumps(client_config(controls, labels), ensure_ascii=False)
     order = list(controls)
 
-    def on_load(request: gr.Request):
+    def on_load(request: gr.Request | None):
         query = dict(request.query_params) if request is not None else {}
         tab, values = restore(query, controls, list(labels))
         selected = gr.Tabs(selected=tab) if tab else gr.skip()
@@ -164,7 +169,6 @@ def install(tabs: gr.Tabs) -> None:
     with gr.Row(elem_id="share-view"):
         share = gr.Button("Share this view", size="sm", elem_id="share-view-button", scale=0, min_width=160)
         restored = gr.Textbox(visible=False, elem_id="deep-link-restored")
-    gr.on(triggers=None, fn=on_load, inputs=None, outputs=[tabs, *(controls[k] for k in order), restored],
-          api_visibility="private", show_progress="hidden").then(
-        None, inputs=restored, outputs=None, js=JS.replace("__CONFIG__", config).replace("__ACTION__", "restore"))
+    opening.per_page(on_load, [tabs, *(controls[k] for k in order), restored], "deep link",
+                     js=JS.replace("__CONFIG__", config).replace("__ACTION__", "restore"), js_inputs=[restored])
     share.click(None, inputs=None, outputs=None, js=JS.replace("__CONFIG__", config).replace("__ACTION__", "share"))

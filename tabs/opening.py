@@ -8,8 +8,10 @@ one computation), its figures serialised once, and a page gets all of them from 
 
     on_load(fn, outputs, api_name)   a tab's view: ``fn()`` fills ``outputs`` when the page opens;
                                      ``/api_name`` gives it alone (an API-only event)
-    opening_event()                  the one event a page fires when it opens, of the views registered
-                                     while the page was built
+    per_page(fn, outputs, name, js)  what depends on the page's own request: ``fn(request)`` fills
+                                     ``outputs`` after the views, then ``js`` runs in the browser
+    opening_event()                  the one event a page fires when it opens, of the views (and the
+                                     per-page values) registered while the page was built
     warm_up()                        compute the views of the page built last
 """
 
@@ -30,7 +32,16 @@ class View(NamedTuple):
     outputs: list
 
 
+class PerPage(NamedTuple):
+    name: str
+    fill: Callable[[gr.Request | None], Sequence]  # the outputs' values for this page's request
+    outputs: list
+    js: str | None  # run in the browser once the opening event's values are in, given js_inputs' values
+    js_inputs: list
+
+
 _pending: list[View] = []  # registered while a page is built, until its opening event takes them
+_pending_per_page: list[PerPage] = []
 _built: list[View] = []  # the views of the page built last
 
 
@@ -66,36 +77,68 @@ def on_load(fn: Callable, outputs: Sequence[gr.components.Component], api_name: 
     gr.on(triggers=[], fn=view, inputs=None, outputs=outputs, api_name=api_name, **options)
 
 
+def per_page(fn: Callable[[gr.Request | None], Sequence], outputs: Sequence[gr.components.Component], name: str,
+             js: str | None = None, js_inputs: Sequence[gr.components.Component] = ()) -> None:
+    """Fill ``outputs`` with ``fn(request)`` in the page's opening event, after the views.
+
+    For what depends on the page's own request (its address): ``fn`` runs for every page, so it
+    must be quick. A value other than ``gr.skip()`` replaces a view's value for the same
+    component. ``js``, if given, runs in the browser once the event's values are in, with the
+    values of ``js_inputs`` (a ``.then`` of the opening event).
+    """
+    _pending_per_page.append(PerPage(name, fn, list(outputs), js, list(js_inputs)))
+
+
+_FAILED = object()
+
+
+def _reported(name: str, compute: Callable[[], object]):
+    """``compute()``, or ``_FAILED`` with a warning on the page if it fails (the opening goes on)."""
+    try:
+        return compute()
+    except Exception as err:  # noqa: BLE001 - reported on the page; the other views still open
+        if not isinstance(err, gr.Error):
+            log.exception("the opening view %s failed", name)
+        gr.Warning(str(err) if isinstance(err, gr.Error) else f"{name} failed ({type(err).__name__}).")
+        return _FAILED
+
+
+def _skipped(value) -> bool:
+    return isinstance(value, dict) and value == gr.skip()
+
+
 def opening_event() -> None:
-    """Wire the event a page fires when it opens: every registered view's outputs, from the views' cache.
+    """Wire the event a page fires when it opens: every registered view's outputs, from the views' cache,
+    then the per-page values (:func:`per_page`).
 
     A component filled by two views gets the later one's value. A view that fails leaves its
     outputs as they are and shows its message as a warning; the others still fill theirs.
     """
-    views = list(_pending)
+    views, pages = list(_pending), list(_pending_per_page)
     _pending.clear()
+    _pending_per_page.clear()
     _built[:] = views
     outputs = []
-    for view in views:
-        outputs += [c for c in view.outputs if all(c is not o for o in outputs)]
+    for part in [*views, *pages]:
+        outputs += [c for c in part.outputs if all(c is not o for o in outputs)]
     position = {id(c): k for k, c in enumerate(outputs)}
 
-    def fill():
+    def fill(request: gr.Request):
         values = [gr.skip()] * len(outputs)
-        for view in views:
-            try:
-                result = view.compute()
-            except Exception as err:  # noqa: BLE001 - reported on the page; the other views still open
-                if not isinstance(err, gr.Error):
-                    log.exception("the opening view %s failed", view.name)
-                gr.Warning(str(err) if isinstance(err, gr.Error) else f"{view.name} failed ({type(err).__name__}).")
+        for part in [*views, *pages]:
+            result = _reported(part.name, part.compute if isinstance(part, View) else lambda: part.fill(request))
+            if result is _FAILED:
                 continue
-            for component, value in zip(view.outputs, [result] if len(view.outputs) == 1 else result):
-                values[position[id(component)]] = value
+            for component, value in zip(part.outputs, [result] if len(part.outputs) == 1 else result):
+                if isinstance(part, View) or not _skipped(value):
+                    values[position[id(component)]] = value
         return values
 
-    gr.on(triggers=None, fn=fill, inputs=None, outputs=outputs, api_name="opening", api_visibility="undocumented",
-          show_progress="minimal")
+    event = gr.on(triggers=None, fn=fill, inputs=None, outputs=outputs, api_name="opening",
+                  api_visibility="undocumented", show_progress="minimal")
+    for page in pages:
+        if page.js:
+            event = event.then(None, inputs=page.js_inputs, outputs=None, js=page.js)
 
 
 def warm_up() -> None:

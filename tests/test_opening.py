@@ -37,9 +37,30 @@ def test_one_event_fills_every_view_and_a_failing_view_leaves_only_its_own(monke
         opening.opening_event()
     fill = next(f for f in demo.fns.values() if f.api_name == "opening")
     assert [c._id for c in fill.outputs] == [first._id, second._id, third._id]
-    values = fill.fn()
+    values = fill.fn(None)  # the page's request (none here)
     assert values[:2] == ["a", "c"] and values[2] == gr.skip()
     apis = {f.api_name: f for f in demo.fns.values()}
     assert apis["test_view_pair"].fn() == ("a", "b")  # each view stays callable alone, never fired by the page
     assert demo.get_config_file()["dependencies"][0]["targets"] == []
     assert [view.name for view in opening._built] == ["test_view_pair", "test_view_later", "test_view_broken"]
+
+
+def test_per_page_values_follow_the_views_in_the_same_event_then_their_script(monkeypatch):
+    monkeypatch.setattr(opening, "_built", [])
+    seen = []
+
+    def for_this_page(request):
+        seen.append(request)
+        return [gr.skip(), "from the address"]
+
+    with gr.Blocks() as demo:
+        first, second, third = gr.Markdown(), gr.Markdown(), gr.Textbox()
+        opening.on_load(lambda: ("a", "b"), [first, second], api_name="test_view_with_page")
+        opening.per_page(for_this_page, [first, third], "test page", js="(x) => x", js_inputs=[third])
+        opening.opening_event()
+    fill = next(f for f in demo.fns.values() if f.api_name == "opening")
+    assert [c._id for c in fill.outputs] == [first._id, second._id, third._id]
+    assert fill.fn("the request") == ["a", "b", "from the address"]  # gr.skip() leaves the view's value
+    assert seen == ["the request"]
+    script = next(f for f in demo.fns.values() if f.js == "(x) => x")
+    assert script.trigger_after == fill._id and [c._id for c in script.inputs] == [third._id]

@@ -38,6 +38,6 @@ def test_a_bad_value_fails_with_the_apps_message(page):
 
 def test_opening_fires_the_load_events_then_the_changes_they_set_off(page):
     fired = [name for name, seconds in page.open()]
-    assert fired == ["/opening", "/on_load"]  # the views (the glyph map's pick is already the page's), the deep link
+    assert fired == ["/opening"]  # the views and the deep link (the glyph map's pick is already the page's)
     page._shown[page._ports["/glyph_map_initial"][1][3]] = ""  # a page whose pick started empty...
-    assert [name for name, seconds in page.open()][2:] == ["/glyph_details"]  # ...sets off its change
+    assert [name for name, seconds in page.open()][1:] == ["/glyph_details"]  # ...sets off its change
