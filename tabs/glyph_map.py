@@ -200,8 +200,9 @@ class GlyphMapTab:
             return None, "", None
         glyphs = self.res.glyphs()
         i = validate.character(character, glyphs)
-        # students picking the same glyph (a teacher's "click 金") share one computation
-        return shared_runs.shared_call(("glyph_details", id(glyphs), i), lambda: self._details(glyphs, i))
+        # students picking the same glyph (a teacher's "click 金") share one computation, kept apart
+        # from the model's one-shot results so that browsing glyphs never pushes those out
+        return shared_runs.DETAILS(("glyph_details", id(glyphs), i), lambda: self._details(glyphs, i))
 
     @staticmethod
     def _details(glyphs, i: int):

@@ -80,6 +80,12 @@ def test_a_glyphs_details_are_computed_once_for_every_student_who_picks_it(tab):
     again = tab.glyph_details("锂")
     assert all(a is b for a, b in zip(first, again))  # a class clicking the glyph the teacher names
     assert tab.glyph_details("明")[1] != first[1] and "lithium" in first[1]
+    from tabs.serving import shared_runs
+
+    kept = dict(shared_runs.CALLS._results)  # the model's one-shot results are not pushed out by browsing
+    for code in range(0x4E00, 0x4E00 + shared_runs.DETAILS_KEPT + 8):
+        tab.glyph_details(chr(code))
+    assert dict(shared_runs.CALLS._results) == kept and len(shared_runs.DETAILS._results) == shared_runs.DETAILS_KEPT
 
 
 def test_the_opening_pick_is_the_pick_the_page_starts_with(tab):

@@ -43,6 +43,7 @@ FRAME_INTERVAL_S = 0.25  # a run's shown steps are at least this far apart on it
 PICTURES_KEPT = 32  # pictures drawn from shared steps (a 16-glyph frame is 1.3 MB): what listeners of a few runs share
 PLAYER_FRAMES_KEPT = 512  # encoded player frames (about 65 kB each): every shown step of a few runs
 OPENING_KEPT = 64  # more than the app's opening views: each is computed once
+DETAILS_KEPT = 32  # glyphs picked on the glyph map (a few kB each), apart from the one-shot model results
 RESULTS_KEPT = 8  # what a finished run leaves in each listener's session (a 120-step, 16-glyph trajectory is 16 MB)
 
 
@@ -388,6 +389,7 @@ PICTURES = SharedPictures()
 PLAYER_FRAMES = SharedPictures(PLAYER_FRAMES_KEPT)
 RESULTS = SharedCalls(RESULTS_KEPT)
 OPENING = SharedCalls(OPENING_KEPT)  # the views every opening page asks for (tabs.opening)
+DETAILS = SharedCalls(DETAILS_KEPT)  # a picked glyph's details, for the students picking it (tabs.glyph_map)
 
 
 def iter_steps(pipe, **args) -> Iterator:
