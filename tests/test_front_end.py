@@ -123,6 +123,34 @@ def test_the_page_is_rendered_once_per_address_and_compressed(served):
     assert len(rendered) == 3
 
 
+def test_pages_asked_at_once_wait_for_one_render(folder):
+    import asyncio
+    import threading
+    import time
+
+    rendered, lock = [], threading.Lock()
+
+    def slow_page(request):
+        with lock:
+            rendered.append(request.url)
+        time.sleep(0.2)  # Gradio's render: long enough for the others to arrive meanwhile
+        fail = request.query_params.get("fail")
+        return PlainTextResponse("broken", 500) if fail else HTMLResponse("<html>page" + " " * 2000 + "</html>")
+
+    app = Starlette(routes=[Route("/", slow_page)])
+    app.user_middleware = [Middleware(CachedStaticFiles, folder=folder), Middleware(CachedPage)]
+
+    async def open_pages(query: str, count: int):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            return await asyncio.gather(*(client.get("/" + query) for _ in range(count)))
+
+    pages = asyncio.run(open_pages("", 8))
+    assert {page.text for page in pages} == {"<html>page" + " " * 2000 + "</html>"} and len(rendered) == 1
+    failed = asyncio.run(open_pages("?fail=1", 3))  # not a page: each asks the app itself, nothing kept
+    assert [page.status_code for page in failed] == [500] * 3 and len(rendered) == 1 + 3
+
+
 def test_a_failed_page_is_passed_on_and_not_kept(served):
     client, rendered, _ = served
     assert client.get("/?fail=1").status_code == 500

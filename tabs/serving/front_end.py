@@ -180,6 +180,7 @@ class CachedPage:
         self.app = app
         self.bodies = KeptBodies(budget_bytes)
         self._rendered: dict[tuple, tuple[bytes, list]] = {}  # key -> Gradio's body and headers (the newest few)
+        self._rendering: dict[tuple, asyncio.Future] = {}  # key -> the render under way (its result, or None)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope.get("method") != "GET" or scope.get("path") != "/":
@@ -189,17 +190,32 @@ class CachedPage:
         key = (scope.get("scheme"), scope.get("root_path", ""), scope.get("query_string", b""),
                *(headers.get(name, b"") for name in PAGE_HEADERS))
         rendered = self._rendered.get(key)
+        if rendered is None and key in self._rendering:  # a class opening the page at once: one render
+            rendered = await asyncio.shield(self._rendering[key])
         if rendered is None:
-            rendered = await self._render(scope, receive, send)
+            rendered = await self._render_once(key, scope, receive, send)
             if rendered is None:
                 return  # sent as Gradio answered
-            self._rendered[key] = rendered
-            while len(self._rendered) > 16:
-                self._rendered.pop(next(iter(self._rendered)))
         html, page_headers = rendered
         encoding = chosen_encoding(headers.get(b"accept-encoding", b"").decode("latin-1"))
         body = await self.bodies.get((*key, encoding), lambda: encode(html, encoding))
         await respond(send, body, encoding, page_headers)
+
+    async def _render_once(self, key: tuple, scope, receive, send: Callable[[dict], Awaitable[None]]):
+        """:meth:`_render`, kept for ``key`` when it is a page; requests for the same key meanwhile wait for it."""
+        rendering = self._rendering[key] = asyncio.get_running_loop().create_future()
+        rendered = None
+        try:
+            rendered = await self._render(scope, receive, send)
+            if rendered is not None:
+                self._rendered[key] = rendered
+                while len(self._rendered) > 16:
+                    self._rendered.pop(next(iter(self._rendered)))
+            return rendered
+        finally:
+            if self._rendering.get(key) is rendering:
+                del self._rendering[key]
+            rendering.set_result(rendered)  # None: the waiting requests ask Gradio themselves
 
     async def _render(self, scope, receive, send: Callable[[dict], Awaitable[None]]):
         """Gradio's page for this request as (body, headers) when it is a 200 HTML answer; otherwise
