@@ -145,6 +145,7 @@ def build_demo() -> gr.Blocks:
     # Gradio recomputes its monitoring page's summary (pandas, over up to 10,000 events) after every
     # event; the app has no monitoring page, so it is left to once a million events.
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(10**6))
+    sys.setswitchinterval(GIL_SWITCH_S)  # a sampling run beside the busy event loop gets the lock back sooner
     # api_open=False: /gradio_api/run/<name> refuses queued events, so nothing runs beside the queue
     demo.queue(default_concurrency_limit=DEFAULT_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
     if hasattr(demo._queue, "sleep_when_free"):  # Gradio's queue: how often it looks for an event it can start
@@ -205,7 +206,6 @@ def precompute_default_sample(pipe) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sys.setswitchinterval(GIL_SWITCH_S)
     demo = build_demo()
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),

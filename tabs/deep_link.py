@@ -159,7 +159,7 @@ def install(tabs: gr.Tabs) -> None:
     config = json.dumps(client_config(controls, labels), ensure_ascii=False)
     order = list(controls)
 
-    def on_load(request: gr.Request | None):
+    def settings_for(request: gr.Request | None):
         query = dict(request.query_params) if request is not None else {}
         tab, values = restore(query, controls, list(labels))
         selected = gr.Tabs(selected=tab) if tab else gr.skip()
@@ -169,6 +169,6 @@ def install(tabs: gr.Tabs) -> None:
     with gr.Row(elem_id="share-view"):
         share = gr.Button("Share this view", size="sm", elem_id="share-view-button", scale=0, min_width=160)
         restored = gr.Textbox(visible=False, elem_id="deep-link-restored")
-    opening.per_page(on_load, [tabs, *(controls[k] for k in order), restored], "deep link",
+    opening.per_page(settings_for, [tabs, *(controls[k] for k in order), restored], "deep link",
                      js=JS.replace("__CONFIG__", config).replace("__ACTION__", "restore"), js_inputs=[restored])
     share.click(None, inputs=None, outputs=None, js=JS.replace("__CONFIG__", config).replace("__ACTION__", "share"))

@@ -8,6 +8,8 @@ The app is the one ``app_server`` (tests/conftest.py) serves.
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 import requests
 
@@ -38,6 +40,7 @@ def test_queue_is_bounded_and_the_run_route_closed(app_server):
     queue = app_server.demo._queue
     assert queue.max_size == app.QUEUE_MAX_SIZE
     assert queue.sleep_when_free == app.QUEUE_POLL_S  # Gradio's own attribute: still there, still used
+    assert sys.getswitchinterval() == pytest.approx(app.GIL_SWITCH_S)  # the serving process hands the lock on sooner
     answer = requests.post(f"{app_server.url}gradio_api/run/one_step", json={"data": ["gold", 3.0, 0]}, timeout=30)
     assert answer.status_code == 404 and "join the queue" in answer.text
     assert all(fn.queue for fn in app_server.demo.fns.values() if fn.fn is not None)
