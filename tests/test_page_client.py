@@ -3,9 +3,23 @@ measures is what a page gets, its errors carry the app's message, and a State st
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
-from bench.page_client import EventFailed, PageClient
+from bench.page_client import EventFailed, PageClient, event_stream_messages
+
+
+def test_the_event_stream_is_read_line_by_line_across_chunks():
+    body = (b'data: {"msg": "estimation", "rank": 0}\n\n: heartbeat\n\ndata: {"msg": "process_completed", '
+            b'"output": {"data": ["\xe9\x87\x91 gold"]}}\r\n\ndata: {"msg": "close_stream"}\n\n')
+    cuts = [0, 5, 6, 40, 41, 70, 90, 91, len(body)]  # inside "data:", on a newline, inside a character
+    response = SimpleNamespace(iter_bytes=lambda: iter(body[a:b] for a, b in zip(cuts, cuts[1:])))
+    assert list(event_stream_messages(response)) == [
+        {"msg": "estimation", "rank": 0},
+        {"msg": "process_completed", "output": {"data": ["金 gold"]}},
+        {"msg": "close_stream"},
+    ]
 
 
 @pytest.fixture()
