@@ -316,6 +316,7 @@ def test_map_figure_groups_and_hover():
     contour, other, gold, ring = fig.data
     assert len(other.x) + len(gold.x) == len(glyphs)
     np.testing.assert_allclose(np.column_stack([ring.x, ring.y]), points[[i]], atol=1e-6)
+    assert other.x.dtype == other.y.dtype == np.float32  # sent as 4 bytes a number to every page
     assert tuple(gold.customdata[0]) == tuple(hover[np.flatnonzero(metal)[0]])
     # The searched point is drawn last (on top), hovers like the others, and its character
     # is a label pointing at it.
