@@ -52,7 +52,7 @@ def example_figure(example) -> go.Figure:
     for i, (_, z, kind) in enumerate(panels):
         row, col = divmod(i, 4)
         fig.add_trace(
-            go.Heatmap(z=np.asarray(z, dtype=np.float64), coloraxis="coloraxis" if kind == "ink" else "coloraxis2",
+            go.Heatmap(z=np.asarray(z, dtype=np.float32), coloraxis="coloraxis" if kind == "ink" else "coloraxis2",
                        hovertemplate=HOVER),
             row=row + 1, col=col + 1,
         )
