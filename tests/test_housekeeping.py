@@ -7,6 +7,9 @@ several gradio_client sessions; the files tests use real files with set ages.
 from __future__ import annotations
 
 import os
+import platform
+import subprocess
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -113,6 +116,35 @@ def write(path: Path, size: int, age_s: float) -> str:
     then = time.time() - age_s
     os.utime(path, (then, then))
     return str(path)
+
+
+HEAPS_OF_TWELVE_THREADS = """
+import ctypes, sys, threading
+from tabs.serving import housekeeping
+if sys.argv[1] == "limited":
+    assert housekeeping.limit_malloc_arenas()
+together = threading.Barrier(13)
+def allocate():
+    block = bytearray(50_000)  # from the C allocator, in this thread's heap
+    together.wait()
+    together.wait()
+threads = [threading.Thread(target=allocate) for _ in range(12)]
+for thread in threads:
+    thread.start()
+together.wait()
+ctypes.CDLL(None).malloc_stats()  # one "Arena N:" section per heap, on stderr
+together.wait()
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the heaps are glibc's")
+def test_the_c_allocator_keeps_few_heaps_for_many_threads():
+    def heaps(mode: str) -> int:
+        done = subprocess.run([sys.executable, "-c", HEAPS_OF_TWELVE_THREADS, mode], capture_output=True, text=True,
+                              timeout=120, cwd=Path(__file__).parent.parent, check=True)
+        return sum(line.startswith("Arena ") for line in done.stderr.splitlines())
+
+    assert heaps("limited") <= housekeeping.MALLOC_ARENAS < heaps("as glibc does")
 
 
 def test_remove_old_files_keeps_young_ones(tmp_path):
