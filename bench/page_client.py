@@ -40,7 +40,7 @@ CONFIG_MARK = "window.gradio_config = "  # where the page's HTML holds the app's
 def event_stream_messages(response: httpx.Response) -> Iterator[dict]:
     """The JSON of each ``data:`` line of a server-sent event stream, as the bytes come in.
 
-    Lines split and parsed as bytes (orjson): a page's opening message is 4.4 MB, and thirty
+    Lines split and parsed as bytes (orjson): a page's opening message is about 4 MB, and thirty
     simulated students decoding it to text and parsing it with ``json`` took about a second of
     the bench's CPU (one interpreter lock for all of them), on the machine that runs the server.
     """

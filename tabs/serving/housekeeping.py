@@ -303,8 +303,8 @@ def limit_malloc_arenas(count: int = MALLOC_ARENAS) -> bool:
     and memory freed in a heap is reused only from that heap. The server runs a worker thread
     for every listening student (up to 80), so its memory grew with each new session and was
     never given back: 2,000 new sessions took it to 1.46x its size after warm-up, still rising;
-    with two heaps, 1.22x, flat from the 800th session on (``bench.load_classroom --scenario
-    sessions``). Heaps made before the call stay. Elsewhere (macOS, musl) nothing changes.
+    with two heaps, 1.25x at most, flat from the 800th session on (``bench.load_classroom
+    --scenario sessions``). Heaps made before the call stay. Elsewhere (macOS, musl) nothing changes.
     """
     try:
         return ctypes.CDLL(None).mallopt(M_ARENA_MAX, count) == 1
