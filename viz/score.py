@@ -71,8 +71,8 @@ def quiver_lines(tails: np.ndarray, drawn: np.ndarray) -> tuple[np.ndarray, np.n
         drawn: ``(M, 2)`` arrow vectors in data units.
 
     Returns:
-        ``(x, y)`` float arrays of length ``M * 6`` for one line trace (Plotly breaks
-        the line at NaN).
+        ``(x, y)`` float32 arrays of length ``M * 6`` for one line trace (Plotly breaks
+        the line at NaN; float32 is half the bytes sent, and the same arrows).
     """
     tails = np.asarray(tails, dtype=np.float64)
     tips = tails + drawn
@@ -83,6 +83,7 @@ def quiver_lines(tails: np.ndarray, drawn: np.ndarray) -> tuple[np.ndarray, np.n
     gap = np.full_like(tails, np.nan)
     # Six vertices per arrow: tail, tip, left barb, back to the tip, right barb, break.
     vertices = np.stack([tails, tips, left, tips, right, gap], axis=1)  # (M, 6, 2)
+    vertices = vertices.astype(np.float32)
     return vertices[..., 0].ravel(), vertices[..., 1].ravel()
 
 
@@ -121,7 +122,7 @@ def score_figure(grid_x: np.ndarray, grid_y: np.ndarray, density: np.ndarray, no
         A square Plotly figure; the arrow trace is named "score".
     """
     drawn, _ = arrow_vectors(scores, cell, reference=reference)
-    ax, ay = (v.astype(np.float32) for v in quiver_lines(nodes, drawn))  # half the bytes; the same arrows
+    ax, ay = quiver_lines(nodes, drawn)
     norms = np.linalg.norm(scores, axis=1)
     return go.Figure([
         _heatmap(grid_x, grid_y, density),
@@ -223,7 +224,7 @@ def error_figure(axis: np.ndarray, nodes: np.ndarray, scores: np.ndarray, error:
     """
     k = len(axis)
     drawn, _ = arrow_vectors(scores, cell, reference=reference)
-    ax, ay = (v.astype(np.float32) for v in quiver_lines(nodes, drawn))
+    ax, ay = quiver_lines(nodes, drawn)
     return go.Figure([
         go.Heatmap(x=axis, y=axis, z=np.minimum(error, ERROR_MAX).reshape(k, k), zmin=0, zmax=ERROR_MAX,
                    colorscale=ERROR_SCALE, name="error", hoverinfo="skip",
